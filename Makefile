@@ -1,0 +1,50 @@
+# Hayek — every target does its own idempotent, pinned setup on a fresh machine.
+SHELL := /bin/bash
+PY_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APE := $(VENV)/bin/ape
+export APE_DATA_FOLDER := $(CURDIR)/.build/ape
+export SOLCX_BINARY_PATH := $(CURDIR)/.build/solcx
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+SOLC_VERSION := 0.8.37
+NETWORK := ethereum:local:foundry
+
+.PHONY: setup compile test unit integration demo bench clean
+setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x (ape-solidity) wants a native solc; give it a launcher around solc-js.
+$(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION): scripts/toolchain/solc.js
+	mkdir -p $(SOLCX_BINARY_PATH)
+	ln -sf $(CURDIR)/scripts/toolchain/solc.js $@
+
+compile: setup
+	$(APE) compile
+
+unit: setup
+	$(PY) -m pytest -m unit -q
+
+integration: compile
+	$(APE) test -m integration --network $(NETWORK) -q
+
+test: compile
+	$(APE) test tests --network $(NETWORK) -q -p no:cacheprovider
+
+demo: compile
+	$(APE) run demo_round --network $(NETWORK)
+
+bench: compile
+	$(APE) run bench --network $(NETWORK)
+
+clean:
+	rm -rf .build contracts/.cache .pytest_cache
