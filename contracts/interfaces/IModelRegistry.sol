@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IModelRegistry
+/// @notice Model hash → operator, proof artifacts and inference endpoint, plus the realised
+/// profit per model the game records at redeem, so a client can find and rank models.
+/// A model hash is keccak256(vkHash, settingsHash, poseidonParamsHash): it binds the circuit
+/// and the quantized weights (see DESIGN.md, "Models and proofs").
+interface IModelRegistry {
+    /// @notice Caller is not the game contract.
+    error OnlyGame(address caller);
+    /// @notice The game contract was already set.
+    error GameAlreadySet(address game);
+    /// @notice `modelHash` is already registered to `operator`.
+    error ModelAlreadyRegistered(bytes32 modelHash, address operator);
+    /// @notice `modelHash` is not registered.
+    error UnknownModel(bytes32 modelHash);
+    /// @notice Caller is not `modelHash`'s operator.
+    error NotModelOperator(bytes32 modelHash, address caller);
+    /// @notice Zero model hash.
+    error ZeroModelHash();
+
+    /// @notice `operator` registered `modelHash` with its verifying-key and settings blob ids.
+    event ModelRegistered(
+        bytes32 indexed modelHash, address indexed operator, bytes32 vkId, bytes32 settingsId, string endpoint
+    );
+    /// @notice `modelHash`'s inference endpoint is now `endpoint`.
+    event EndpointChanged(bytes32 indexed modelHash, string endpoint);
+    /// @notice `modelHash` realised `profitWad` (signed) in `round`; its total is now `cumulativeProfitWad`.
+    event ProfitRecorded(bytes32 indexed modelHash, uint64 indexed round, int256 profitWad, int256 cumulativeProfitWad);
+
+    struct Model {
+        address operator;
+        uint64 registeredAt; // block timestamp
+        uint32 roundsTraded;
+        int256 cumulativeProfitWad;
+        bytes32 vkId; // store id (sha256 digest) of the verifying key
+        bytes32 settingsId; // store id of the EZKL settings
+        string endpoint; // proved-inference URL
+    }
+
+    /// @notice Register `modelHash` to the caller.
+    function register(bytes32 modelHash, bytes32 vkId, bytes32 settingsId, string calldata endpoint) external;
+    /// @notice Change the endpoint (operator only).
+    function setEndpoint(bytes32 modelHash, string calldata endpoint) external;
+    /// @notice Record a round's realised profit for `modelHash`. Game contract only.
+    function recordProfit(bytes32 modelHash, uint64 round, int256 profitWad) external;
+
+    function operatorOf(bytes32 modelHash) external view returns (address);
+    function registeredAt(bytes32 modelHash) external view returns (uint64);
+    function modelOf(bytes32 modelHash) external view returns (Model memory);
+    /// @notice All registered model hashes, in registration order.
+    function modelHashes() external view returns (bytes32[] memory);
+}
