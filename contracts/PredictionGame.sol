@@ -275,7 +275,7 @@ contract PredictionGame is IPredictionGame, Ownable {
             address operator = models.operatorOf(modelHash);
             if (operator != msg.sender) revert NotModelOperator(modelHash, msg.sender, operator);
             uint64 registeredAt = models.registeredAt(modelHash);
-            if (registeredAt > listingEnds) revert ModelRegisteredLate(modelHash, registeredAt, listingEnds);
+            if (registeredAt >= listingEnds) revert ModelRegisteredLate(modelHash, registeredAt, listingEnds);
             t.modelHash = modelHash;
         } else if (committed != modelHash) {
             revert ModelHashMismatch(round, committed, modelHash);

@@ -1,0 +1,353 @@
+"""Thin bindings, one class per contract, over web3; custom errors decoded into HayekError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import HTTPProvider, Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from protocol.chain.devnet import advance_time, mine
+from protocol.errors import HayekError
+
+if TYPE_CHECKING:
+    from protocol.chain.deploy import Deployment
+
+
+class ContractReverted(HayekError):
+    """A transaction or call reverted; `error` is the custom error's name, `args` its evidence."""
+
+    def __init__(self, error: str, args: dict[str, Any], raw: str = ""):
+        self.error = error
+        self.args_ = args
+        self.raw = raw
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
+        super().__init__(f"reverted: {error}({shown})")
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    return str(v)
+
+
+def _error_selectors(abis: Sequence[list[dict[str, Any]]]) -> dict[bytes, tuple[str, list[str], list[str]]]:
+    out: dict[bytes, tuple[str, list[str], list[str]]] = {}
+    for abi in abis:
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = [_abi_type(i) for i in item["inputs"]]
+            sig = f"{item['name']}({','.join(types)})"
+            out[keccak(text=sig)[:4]] = (item["name"], [i["name"] for i in item["inputs"]], types)
+    return out
+
+
+def _abi_type(inp: dict[str, Any]) -> str:
+    t = inp["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + t[5:]
+    return str(t)
+
+
+class Chain:
+    """A web3 connection plus the deployment's contracts; sends signed transactions."""
+
+    def __init__(self, rpc_url: str, deployment: "Deployment | None" = None):
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
+        self.rpc_url = rpc_url
+        self.deployment = deployment
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        if deployment is not None:
+            self.register_abis(deployment.abis.values())
+
+    def register_abis(self, abis: Any) -> None:
+        self._errors.update(_error_selectors(list(abis)))
+
+    # ------------------------------------------------------------ contracts
+    def _bind(self, cls: type["Bound"], name: str) -> Any:
+        if self.deployment is None:
+            raise HayekError("no deployment record loaded")
+        return cls(self, self.deployment.addresses[name], self.deployment.abis[name])
+
+    @property
+    def game(self) -> "PredictionGame":
+        return self._bind(PredictionGame, "PredictionGame")  # type: ignore[no-any-return]
+
+    @property
+    def registry(self) -> "CommunityRegistry":
+        return self._bind(CommunityRegistry, "CommunityRegistry")  # type: ignore[no-any-return]
+
+    @property
+    def models(self) -> "ModelRegistry":
+        return self._bind(ModelRegistry, "ModelRegistry")  # type: ignore[no-any-return]
+
+    @property
+    def token(self) -> "Token":
+        return self._bind(Token, "CommunityToken")  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ transactions
+    def decode_revert(self, data: str | bytes | None) -> ContractReverted:
+        raw = data.hex() if isinstance(data, bytes) else (data or "")
+        blob = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+        sel = blob[:4]
+        if sel in self._errors:
+            name, names, types = self._errors[sel]
+            values = [
+                Web3.to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, abi_decode(types, blob[4:]))
+            ]
+            return ContractReverted(name, dict(zip(names, values)), raw)
+        return ContractReverted("UnknownError", {"data": raw}, raw)
+
+    def send(self, account: LocalAccount, fn: Any, gas: int | None = None) -> TxReceipt:
+        """Estimate (a revert raises ContractReverted and sends nothing), sign, send, wait."""
+        tx_params = {"from": account.address}
+        try:
+            estimated = gas or int(fn.estimate_gas(tx_params) * 1.2) + 20_000
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as e:
+            raise self._reverted(e) from None
+        tx = fn.build_transaction(
+            {
+                "from": account.address,
+                "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+                "gas": estimated,
+                "chainId": self.w3.eth.chain_id,
+            }
+        )
+        signed = account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise ContractReverted("TransactionFailed", {"tx": tx_hash.hex()})
+        return receipt
+
+    def call(self, fn: Any, sender: str | None = None) -> Any:
+        try:
+            return fn.call({"from": sender} if sender else {})
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as e:
+            raise self._reverted(e) from None
+
+    def _reverted(self, e: Exception) -> ContractReverted:
+        data = getattr(e, "data", None)
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return self.decode_revert(data)
+        return ContractReverted("Revert", {"message": str(e)})
+
+    # ------------------------------------------------------------ clock
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance(self, seconds: int) -> None:
+        advance_time(self.w3, seconds)
+
+    def advance_to(self, timestamp: int) -> None:
+        """Devnet only: move the clock so the next block's timestamp is at least `timestamp`."""
+        delta = timestamp - self.now()
+        if delta > 0:
+            self.advance(delta)
+
+    def mine(self, blocks: int = 1) -> None:
+        mine(self.w3, blocks)
+
+
+class Bound:
+    """A deployed contract: `call` for views, `send` for transactions, `events` to decode logs."""
+
+    def __init__(self, chain: Chain, address: str, abi: list[dict[str, Any]]):
+        self.chain = chain
+        self.address = Web3.to_checksum_address(address)
+        self.contract = chain.w3.eth.contract(address=self.address, abi=abi)
+        chain.register_abis([abi])
+
+    def call(self, fn: str, *args: Any, sender: str | None = None) -> Any:
+        return self.chain.call(getattr(self.contract.functions, fn)(*args), sender)
+
+    def send(self, account: LocalAccount, fn: str, *args: Any, gas: int | None = None) -> TxReceipt:
+        return self.chain.send(account, getattr(self.contract.functions, fn)(*args), gas)
+
+    def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        evs = getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+        return [dict(e["args"]) for e in evs]
+
+    def logs(self, name: str, from_block: int = 0, **filters: Any) -> list[dict[str, Any]]:
+        ev = getattr(self.contract.events, name)
+        entries = ev().get_logs(from_block=from_block, argument_filters=filters or None)
+        return [dict(e["args"]) | {"blockNumber": e["blockNumber"]} for e in entries]
+
+
+class Token(Bound):
+    def balance_of(self, who: str) -> int:
+        return int(self.call("balanceOf", who))
+
+    def approve(self, account: LocalAccount, spender: str, amount: int = 2**256 - 1) -> TxReceipt:
+        return self.send(account, "approve", spender, amount)
+
+    def transfer(self, account: LocalAccount, to: str, amount: int) -> TxReceipt:
+        return self.send(account, "transfer", to, amount)
+
+    def mint(self, account: LocalAccount, to: str, amount: int) -> TxReceipt:
+        return self.send(account, "mint", to, amount)
+
+
+class CommunityRegistry(Bound):
+    def add_member(self, governance: LocalAccount, member: str) -> TxReceipt:
+        return self.send(governance, "addMember", member)
+
+    def remove_member(self, governance: LocalAccount, member: str) -> TxReceipt:
+        return self.send(governance, "removeMember", member)
+
+    def post_bond(self, member: LocalAccount, amount_wad: int) -> TxReceipt:
+        return self.send(member, "postBond", amount_wad)
+
+    def withdraw_bond(self, member: LocalAccount, amount_wad: int) -> TxReceipt:
+        return self.send(member, "withdrawBond", amount_wad)
+
+    def commit_batch(
+        self, member: LocalAccount, round: int, root: bytes, count: int, manifest_id: bytes
+    ) -> TxReceipt:
+        return self.send(member, "commitBatch", round, root, count, manifest_id)
+
+    def is_member(self, who: str, round: int) -> bool:
+        return bool(self.call("isMember", who, round))
+
+    def bond_of(self, who: str) -> int:
+        return int(self.call("bondOf", who))
+
+    def members(self) -> list[str]:
+        return list(self.call("members"))
+
+    def batch_of(self, root: bytes) -> tuple[str, int, int]:
+        m, r, c = self.call("batchOf", root)
+        return str(m), int(r), int(c)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    model_hash: bytes
+    operator: str
+    registered_at: int
+    rounds_traded: int
+    cumulative_profit_wad: int
+    vk_id: bytes
+    settings_id: bytes
+    endpoint: str
+
+
+class ModelRegistry(Bound):
+    def register(
+        self, operator: LocalAccount, model_hash: bytes, vk_id: bytes, settings_id: bytes, endpoint: str
+    ) -> TxReceipt:
+        return self.send(operator, "register", model_hash, vk_id, settings_id, endpoint)
+
+    def operator_of(self, model_hash: bytes) -> str:
+        return str(self.call("operatorOf", model_hash))
+
+    def model(self, model_hash: bytes) -> ModelRecord:
+        m = self.call("modelOf", model_hash)
+        return ModelRecord(model_hash, m[0], int(m[1]), int(m[2]), int(m[3]), m[4], m[5], m[6])
+
+    def all(self) -> list[ModelRecord]:
+        return [self.model(h) for h in self.call("modelHashes")]
+
+
+ROUND_FIELDS = (
+    "listingEnds", "tradingEnds", "revealEnds", "openBlock", "liquidityWad", "subsidyWad",
+    "reservedWad", "itemCount", "listingCount", "status", "elected", "collectedWad",
+    "obligationsWad", "paidOutWad", "treasuryReturnWad",
+)
+LISTING_FIELDS = (
+    "member", "firstItem", "count", "revealed", "voided", "itemsRoot", "keyHash",
+    "collectedWad", "payoutOwedWad",
+)
+PHASES = ("none", "electing", "listing", "trading", "revealing", "settleable", "settled", "cancelled")
+STATUSES = ("none", "open", "settled", "cancelled")
+
+
+class PredictionGame(Bound):
+    # ---------------------------------------------------------------- actions
+    def open_round(
+        self, governance: LocalAccount, subsidy_wad: int, liquidity_wad: int,
+        listing_secs: int, trading_secs: int, reveal_secs: int,
+    ) -> int:
+        r = self.send(governance, "openRound", subsidy_wad, liquidity_wad, listing_secs, trading_secs, reveal_secs)
+        return int(self.events(r, "RoundOpened")[0]["round"])
+
+    def elect(self, sender: LocalAccount, round: int) -> list[str]:
+        r = self.send(sender, "electCommittee", round)
+        return list(self.events(r, "CommitteeSeated")[0]["committee"])
+
+    def list_items(
+        self, member: LocalAccount, round: int, commitments: Sequence[bytes], items_root: bytes, key_hash: bytes
+    ) -> TxReceipt:
+        return self.send(member, "list", round, list(commitments), items_root, key_hash)
+
+    def trade(
+        self, trader: LocalAccount, round: int, model_hash: bytes, orders: Sequence[int],
+        beliefs: Sequence[int], max_cost_wad: int, gas: int | None = None,
+    ) -> TxReceipt:
+        return self.send(trader, "trade", round, model_hash, list(orders), list(beliefs), max_cost_wad, gas=gas)
+
+    def reveal(
+        self, member: LocalAccount, round: int, outcomes: Sequence[int], salts: Sequence[bytes], key: bytes
+    ) -> TxReceipt:
+        return self.send(member, "reveal", round, list(outcomes), list(salts), key)
+
+    def claim_leaked_label(self, claimant: LocalAccount, round: int, item: int, outcome: int, salt: bytes) -> TxReceipt:
+        return self.send(claimant, "claimLeakedLabel", round, item, outcome, salt)
+
+    def settle(self, sender: LocalAccount, round: int) -> TxReceipt:
+        return self.send(sender, "settle", round)
+
+    def cancel(self, governance: LocalAccount, round: int) -> TxReceipt:
+        return self.send(governance, "cancelRound", round)
+
+    def redeem(self, trader: LocalAccount, round: int, items: Sequence[int]) -> TxReceipt:
+        return self.send(trader, "redeem", round, list(items))
+
+    # ---------------------------------------------------------------- views
+    def round_count(self) -> int:
+        return int(self.call("roundCount"))
+
+    def phase(self, round: int) -> str:
+        return PHASES[int(self.call("phase", round))]
+
+    def round_info(self, round: int) -> dict[str, Any]:
+        info = dict(zip(ROUND_FIELDS, self.call("roundInfo", round)))
+        info["status"] = STATUSES[int(info["status"])]
+        return info
+
+    def listings(self, round: int) -> list[dict[str, Any]]:
+        return [dict(zip(LISTING_FIELDS, row)) for row in self.call("listings", round)]
+
+    def committee(self, round: int) -> list[str]:
+        return list(self.call("committee", round))
+
+    def trader(self, round: int, who: str) -> dict[str, Any]:
+        h, cost, positions, redeemed = self.call("traderOf", round, who)
+        return {"modelHash": h, "costWad": cost, "positions": positions, "redeemed": redeemed}
+
+    def shares_of(self, round: int, who: str, item: int) -> list[int]:
+        return list(self.call("sharesOf", round, who, item))
+
+    def quantities(self, round: int, item: int) -> list[int]:
+        return list(self.call("quantities", round, item))
+
+    def outcome_of(self, round: int, item: int) -> int | None:
+        lane = int(self.call("outcomeOf", round, item))
+        return None if lane == 0 else lane - 1
+
+    def label_commitment(self, round: int, item: int) -> bytes:
+        return bytes(self.call("labelCommitment", round, item))
+
+    def cost_on_listing(self, round: int, who: str, listing: int) -> int:
+        return int(self.call("costOnListing", round, who, listing))
+
+    def outcome_count(self) -> int:
+        return int(self.call("outcomeCount"))

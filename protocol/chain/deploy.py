@@ -1,0 +1,114 @@
+"""Deploy the Hayek contracts to any EVM node and write the deployment record nodes read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from eth_account.signers.local import LocalAccount
+
+from protocol.chain.artifacts import Artifacts
+from protocol.chain.contracts import Chain
+
+WAD = 10**18
+
+
+@dataclass(frozen=True)
+class GameParams:
+    """Fixed at deployment. The devnet preset: binary outcomes, 3 seats, 64 items a member."""
+
+    outcome_count: int = 2
+    committee_size: int = 3
+    max_items_per_member: int = 64
+    min_bond_wad: int = 10 * WAD
+    token_name: str = "Hayek Community Token"
+    token_symbol: str = "HAYEK"
+    # None: block-hash randomness (production path). A value: FixedRandomness (tests).
+    fixed_seed: bytes | None = None
+
+
+@dataclass
+class Deployment:
+    """The record every node reads: where the contracts are and how to talk to them."""
+
+    chain_id: int
+    rpc_url: str
+    addresses: dict[str, str]
+    deployed_block: int
+    governance: str
+    treasury: str
+    params: dict[str, Any]
+    abis: dict[str, list[dict[str, Any]]] = field(repr=False)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "Deployment":
+        return cls(**json.loads(Path(path).read_text()))
+
+    @property
+    def registry_address(self) -> str:
+        return self.addresses["CommunityRegistry"]
+
+
+def deploy(
+    chain: Chain,
+    governance: LocalAccount,
+    params: GameParams = GameParams(),
+    treasury: str | None = None,
+    mint: Sequence[tuple[str, int]] = (),
+    artifacts: Artifacts | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Deployment:
+    """Deploy token, registries, randomness source and game; wire them; mint to `mint`."""
+    arts = artifacts or Artifacts()
+    w3 = chain.w3
+    treasury = treasury or governance.address
+    abis: dict[str, list[dict[str, Any]]] = {}
+    addresses: dict[str, str] = {}
+
+    def create(name: str, *args: Any) -> str:
+        art = arts.get(name)
+        factory = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        receipt = chain.send(governance, factory.constructor(*args))
+        addr = str(receipt["contractAddress"])
+        chain.register_abis([art.abi])
+        abis[name], addresses[name] = art.abi, addr
+        progress(f"deployed {name} at {addr}")
+        return addr
+
+    start_block = int(w3.eth.block_number)
+    token = create("CommunityToken", params.token_name, params.token_symbol, governance.address)
+    registry = create("CommunityRegistry", token, params.min_bond_wad, governance.address)
+    models = create("ModelRegistry", governance.address)
+    if params.fixed_seed is None:
+        randomness = create("BlockhashRandomness")
+    else:
+        randomness = create("FixedRandomness", params.fixed_seed)
+    game = create(
+        "PredictionGame", token, registry, models, randomness, governance.address, treasury,
+        params.outcome_count, params.committee_size, params.max_items_per_member,
+    )
+    dep = Deployment(
+        chain_id=int(w3.eth.chain_id),
+        rpc_url=chain.rpc_url,
+        addresses=addresses | {"Randomness": randomness},
+        deployed_block=start_block + 1,
+        governance=governance.address,
+        treasury=treasury,
+        params={k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(params).items()},
+        abis=abis | {"Randomness": abis.get("BlockhashRandomness") or abis["FixedRandomness"]},
+    )
+    chain.deployment = dep
+    chain.registry.send(governance, "setGame", game)
+    chain.models.send(governance, "setGame", game)
+    for to, amount in mint:
+        chain.token.mint(governance, to, amount)
+    progress(f"minted to {len(mint)} accounts")
+    return dep
