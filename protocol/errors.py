@@ -1,0 +1,120 @@
+"""The one error root of Hayek: every rule the protocol enforces fails with a subclass here.
+
+Each subclass carries the offending field as attributes (so callers and tests can inspect
+the evidence) and renders a clear one-line message (so a CLI can print `str(err)` and exit
+non-zero). Others may add classes; keep one class per rule and the evidence as attributes.
+"""
+
+from __future__ import annotations
+
+
+class HayekError(Exception):
+    """Root of every error the Hayek protocol and its nodes raise on bad input."""
+
+
+class InvalidSignature(HayekError):
+    """A signature does not recover the claimed signer (or is not a canonical signature)."""
+
+    def __init__(self, signer: str, reason: str = "signature does not recover the claimed signer"):
+        self.signer = signer
+        self.reason = reason
+        super().__init__(f"invalid signature for {signer}: {reason}")
+
+
+class NotAMember(HayekError):
+    """The signer was not a community member at the round the message is for."""
+
+    def __init__(self, address: str, round: int):
+        self.address = address
+        self.round = round
+        super().__init__(f"{address} was not a community member at round {round}")
+
+
+class MalformedRecord(HayekError):
+    """A message (record, envelope, batch, manifest) is structurally invalid."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"malformed {field}: {reason}")
+
+
+class ReplayedRecord(HayekError):
+    """A record shows up where it does not belong: another round, or a nonce used twice."""
+
+    def __init__(self, round: int, nonce: int, reason: str):
+        self.round = round
+        self.nonce = nonce
+        self.reason = reason
+        super().__init__(f"replayed record (round {round}, nonce {nonce}): {reason}")
+
+
+class IntegrityError(HayekError):
+    """Content does not match the hash it is addressed or committed by."""
+
+    def __init__(self, blob_id: str, reason: str = "content does not match its hash"):
+        self.blob_id = blob_id
+        self.reason = reason
+        super().__init__(f"integrity check failed for {blob_id}: {reason}")
+
+
+class BlobTooLarge(HayekError):
+    """A blob exceeds the store's size limit."""
+
+    def __init__(self, size: int | None, limit: int):
+        self.size = size
+        self.limit = limit
+        shown = "more than the limit" if size is None else f"{size} bytes"
+        super().__init__(f"blob too large: {shown} > limit {limit} bytes")
+
+
+class BlobNotFound(HayekError):
+    """The store has no blob under this id."""
+
+    def __init__(self, blob_id: str):
+        self.blob_id = blob_id
+        super().__init__(f"blob not found: {blob_id}")
+
+
+class StoreError(HayekError):
+    """The blob store answered with an unexpected status or could not be reached."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None):
+        self.url = url
+        self.reason = reason
+        self.status = status
+        where = f"{url} (HTTP {status})" if status is not None else url
+        super().__init__(f"blob store error at {where}: {reason}")
+
+
+class DecryptionFailed(HayekError):
+    """AES-GCM authentication failed: wrong key, wrong context (AAD), or tampered bytes."""
+
+    def __init__(self, batch: str, reason: str = "authentication tag mismatch"):
+        self.batch = batch
+        self.reason = reason
+        super().__init__(f"cannot decrypt batch {batch}: {reason}")
+
+
+class NonceExhausted(HayekError):
+    """A nonce sequence has no fresh nonce left (it never wraps around)."""
+
+    def __init__(self, next: int):
+        self.next = next
+        super().__init__(f"nonce sequence exhausted at {next}")
+
+
+class CsvError(HayekError):
+    """A member's CSV cannot be imported; says which row (1-based, header = 1) and column."""
+
+    def __init__(self, reason: str, row: int | None = None, column: str | None = None):
+        self.reason = reason
+        self.row = row
+        self.column = column
+        where = []
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = f"CSV {', '.join(where)}: " if where else "CSV: "
+        super().__init__(prefix + reason)
