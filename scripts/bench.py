@@ -1,0 +1,91 @@
+"""Benchmarks: `make bench` writes bench/results.json, a flat JSON of named figures.
+
+Gas figures are receipt gasUsed divided by the items in the call (so they include the 21,000
+base cost and calldata, spread over the batch)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from protocol.chain import Devnet, GameParams
+from protocol.chain.devkit import DevGame
+from protocol.orders import Order, belief_from_floats
+
+WAD = 10**18
+RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results.json"
+console = Console()
+
+
+def bench_contracts(devnet_url: str) -> dict[str, float]:
+    """Gas per item of listing, batched trades (1, 64, 256 items), reveal, redeem; settle.
+
+    Four committee members list 64 items each (256 markets). Trader A's first 64-item trade
+    creates the markets and its positions; its second over the same items is the steady state
+    (`trade_gas_per_item_64`). Trader B's first trade hits existing markets with new positions."""
+    params = GameParams(committee_size=4, max_items_per_member=64, fixed_seed=b"\x07" * 32)
+    game = DevGame.launch(devnet_url, n_members=5, n_traders=2, params=params)
+    g = game.chain.game
+    rng = random.Random(0)
+    rnd = game.open_round(WAD // 2, items=256)
+    committee = game.elect(rnd)
+    listings, list_gas = [], []
+    for m in committee:
+        lst = game.prepare_listing(rnd, m, [rng.randrange(2) for _ in range(64)], rng)
+        r = g.list_items(m, rnd, lst.commitments, keccak(b"items"), keccak(lst.key))
+        lst.first_item = int(g.events(r, "Listed")[0]["firstItem"])
+        listings.append(lst)
+        list_gas.append(r["gasUsed"] / 64)
+    a, c = game.traders
+    ha, hc = game.register_model(a, "bench-a"), game.register_model(c, "bench-c")
+    game.to_phase(rnd, "trading")
+
+    def trade(items: list[int], who: LocalAccount = a, h: bytes = ha) -> int:
+        orders = [Order(i, rng.randrange(2), WAD // 10).encode() for i in items]
+        beliefs = [belief_from_floats([0.4, 0.6])] * len(items)
+        return int(g.trade(who, rnd, h, orders, beliefs, 10**30)["gasUsed"])
+
+    out: dict[str, float] = {"list_gas_per_item": sum(list_gas) / len(list_gas)}
+    out["trade_gas_per_item_64_first"] = trade(list(range(64))) / 64
+    out["trade_gas_per_item_64"] = trade(list(range(64))) / 64
+    out["trade_gas_per_item_64_first_existing_markets"] = trade(list(range(64)), c, hc) / 64
+    out["trade_gas_per_item_1"] = trade([0]) / 1
+    trade(list(range(64, 256)))
+    out["trade_gas_per_item_256"] = trade(list(range(256))) / 256
+
+    game.to_phase(rnd, "revealing")
+    reveal = [g.reveal(lst.member, rnd, lst.labels, lst.salts, lst.key)["gasUsed"] / 64 for lst in listings]
+    out["reveal_gas_per_item"] = sum(reveal) / len(reveal)
+    game.to_phase(rnd, "settleable")
+    out["settle_gas"] = int(g.settle(game.governance, rnd)["gasUsed"])
+    out["redeem_gas_per_item"] = int(g.redeem(a, rnd, list(range(256)))["gasUsed"]) / 256
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    results: dict[str, float] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    with Devnet(accounts=30) as devnet:
+        with console.status("contracts: gas of list, trade, reveal, settle, redeem"):
+            results |= bench_contracts(devnet.url)
+    results = {k: round(v, 1) if isinstance(v, float) else v for k, v in sorted(results.items())}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    for k, v in results.items():
+        console.print(f"{k:32s} {v:>14,}")
+    console.print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
