@@ -8,7 +8,6 @@ export APE_DATA_FOLDER := $(CURDIR)/.build/ape
 export SOLCX_BINARY_PATH := $(CURDIR)/.build/solcx
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 SOLC_VERSION := 0.8.37
-NETWORK := ethereum:local:foundry
 
 .PHONY: setup compile test unit integration demo bench clean
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
@@ -31,20 +30,23 @@ $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION): scripts/toolchain/solc.js
 compile: setup
 	$(APE) compile
 
+# The suite starts its own anvil devnet (tests/conftest.py); ape's pytest plugin is not needed.
+PYTEST := $(PY) -m pytest -p no:ape_test -p no:cacheprovider
+
 unit: setup
-	$(PY) -m pytest -m unit -q
+	$(PYTEST) -m unit -q
 
 integration: compile
-	$(APE) test -m integration --network $(NETWORK) -q
+	$(PYTEST) -m integration -q
 
 test: compile
-	$(APE) test tests --network $(NETWORK) -q -p no:cacheprovider
+	$(PYTEST) -q tests
 
 demo: compile
-	$(APE) run demo_round --network $(NETWORK)
+	$(VENV)/bin/hayek demo-round
 
 bench: compile
-	$(APE) run bench --network $(NETWORK)
+	$(PY) scripts/bench.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache

@@ -1,0 +1,119 @@
+"""`hayek devnet`, `hayek deploy`, `hayek status`: the chain side of the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from protocol.chain import Chain, Deployment, Devnet, GameParams, deploy as deploy_contracts, dev_accounts
+from protocol.errors import HayekError
+
+WAD = 10**18
+DEVNET_CHAIN_ID = 31337
+DEFAULT_RECORD = Path(".hayek") / "deployment.json"
+console = Console()
+
+
+def governance_account(chain_id: int) -> LocalAccount:
+    """Secrets only from the environment; anvil's public dev account 0 on a devnet."""
+    key = os.environ.get("HAYEK_GOVERNANCE_KEY")
+    if key:
+        return Account.from_key(key)
+    if chain_id == DEVNET_CHAIN_ID:
+        return dev_accounts(1)[0]
+    raise HayekError("set HAYEK_GOVERNANCE_KEY to deploy to a network other than the devnet")
+
+
+@click.command()
+@click.option("--port", type=int, default=8545, show_default=True, help="loopback port for anvil")
+@click.option("--accounts", type=int, default=20, show_default=True)
+def devnet(port: int, accounts: int) -> None:
+    """Run a local anvil devnet in the foreground until interrupted."""
+    with Devnet(port=port, accounts=accounts) as d:
+        console.print(f"devnet on [bold]{d.url}[/] (chain id {DEVNET_CHAIN_ID}); Ctrl-C stops it")
+        stop = False
+
+        def _stop(*_: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            while not stop and d.proc and d.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+@click.command()
+@click.option("--rpc", default="http://127.0.0.1:8545", show_default=True, help="JSON-RPC URL of the node")
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_RECORD, show_default=True,
+              help="where to write the deployment record the nodes read")
+@click.option("--outcomes", type=int, default=2, show_default=True, help="K, outcomes per item")
+@click.option("--committee-size", type=int, default=3, show_default=True)
+@click.option("--max-items-per-member", type=int, default=64, show_default=True)
+@click.option("--min-bond", type=float, default=10.0, show_default=True, help="tokens")
+@click.option("--fixed-seed", default=None, help="hex seed: FixedRandomness instead of block hashes (tests)")
+@click.option("--mint", "mint_to", multiple=True, help="ADDRESS:TOKENS to mint (repeatable)")
+@click.option("--json", "as_json", is_flag=True, help="print the record as JSON")
+def deploy(rpc: str, out: Path, outcomes: int, committee_size: int, max_items_per_member: int,
+           min_bond: float, fixed_seed: str | None, mint_to: tuple[str, ...], as_json: bool) -> None:
+    """Deploy token, registries and game to any EVM node; write the deployment record."""
+    chain = Chain(rpc)
+    gov = governance_account(int(chain.w3.eth.chain_id))
+    params = GameParams(
+        outcome_count=outcomes, committee_size=committee_size, max_items_per_member=max_items_per_member,
+        min_bond_wad=int(min_bond * WAD), fixed_seed=bytes.fromhex(fixed_seed) if fixed_seed else None,
+    )
+    mints = []
+    for m in mint_to:
+        addr, _, amount = m.partition(":")
+        mints.append((addr, int(float(amount or "0") * WAD)))
+    dep = deploy_contracts(chain, gov, params, mint=mints, progress=lambda s: console.print(s) if not as_json else None)
+    dep.save(out)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in dep.__dict__.items() if k != "abis"}, indent=1))
+    else:
+        console.print(f"deployment record: [bold]{out}[/]")
+
+
+@click.command()
+@click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=DEFAULT_RECORD, show_default=True)
+@click.option("--round", "round_", type=int, default=None, help="default: the latest round")
+@click.option("--address", default=None, help="show this account's position and profit")
+def status(deployment: Path, round_: int | None, address: str | None) -> None:
+    """Show a round's phase, deadlines and, for --address, its trades and redemption."""
+    dep = Deployment.load(deployment)
+    chain = Chain(dep.rpc_url, dep)
+    g = chain.game
+    rnd = round_ or g.round_count()
+    if rnd == 0:
+        console.print("no round opened yet")
+        return
+    info = g.round_info(rnd)
+    t = Table(title=f"round {rnd}: {g.phase(rnd)}")
+    t.add_column("field")
+    t.add_column("value", justify="right")
+    now = chain.now()
+    for k in ("listingEnds", "tradingEnds", "revealEnds"):
+        t.add_row(k, f"{info[k]} ({info[k] - now:+d} s)")
+    for k in ("itemCount", "subsidyWad", "collectedWad", "obligationsWad", "paidOutWad"):
+        v = info[k]
+        t.add_row(k, f"{v / WAD:,.4f}" if k.endswith("Wad") else str(v))
+    t.add_row("committee", "\n".join(g.committee(rnd)) or "-")
+    if address:
+        tr = g.trader(rnd, address)
+        t.add_row("model", "0x" + bytes(tr["modelHash"]).hex())
+        t.add_row("cost", f"{tr['costWad'] / WAD:,.4f}")
+        t.add_row("positions", str(tr["positions"]))
+        t.add_row("redeemed", str(tr["redeemed"]))
+    console.print(t)
