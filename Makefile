@@ -14,7 +14,10 @@ setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(S
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	# requirements.lock pins every package (pip freeze of a working set); install it as is,
+	# without re-resolving: eth-ape 0.8.51 declares packaging<24 while flwr 1.41 needs >=24,
+	# and ape runs fine with packaging 25 (ape compile and its scripts are what we use).
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
