@@ -83,13 +83,20 @@ MIN_OUTCOMES = 2
 MAX_OUTCOMES = 4
 MIN_LIQUIDITY_WAD = 10**15
 MAX_LIQUIDITY_WAD = 10**27
-MAX_QUANTITY_WAD = 1 << 128
+MAX_QUANTITY_WAD = (1 << 128) - 1  # quantities fit in uint128
 
 LN2_X96 = 54916777467707473351141471128  # floor(ln 2 * 2**96)
 HALF_LN2_X96 = LN2_X96 >> 1
 EXP_CUTOFF_X96 = 67 << 96  # exp(-67) * 2**96 < 0.67: below one unit
-SQRT2_X96 = 112045541949572279837463876454  # floor(sqrt 2 * 2**96)
-SQRT8_X96 = 224091083899144559674927752909  # floor(sqrt 8 * 2**96)
+SQRT2_MINUS_ONE_X96 = 32817379435307942243919926118  # floor(sqrt 2 * 2**96) - 2**96
+LN_SQRT2_X96 = 27458388733853736675570735563  # floor(ln(floor(sqrt 2 * 2**96) / 2**96) * 2**96)
+# floor(2**((2h + 1) / 4) * 2**96), h = 0..3: where lnX96 switches to the next c = 2**(i/2).
+_LN_THRESHOLDS_X96 = (
+    94218694570555024373110687280,
+    133245355690767209784526313331,
+    188437389141110048746221374560,
+    266490711381534419569052626662,
+)
 # ceil(ln K * 2**128) for K = 2, 3, 4.
 LN_OUTCOMES_X128_UP = {
     2: 235865763225513294137944142764154484400,
@@ -98,7 +105,7 @@ LN_OUTCOMES_X128_UP = {
 }
 # Proven error bounds, in units of 2**-96 (derivation in LMSR.sol).
 EXP_ERR_X96 = 454
-LN_ERR_X96 = 354410
+LN_ERR_X96 = 355318
 
 # floor(a_j * 2**96) for the [8/8] Pade approximant of exp, P(y) = sum_j a_j y^j with
 # a_j = (16 - j)! 8! / (16! j! (8 - j)!), exp(y) ~ P(y) / P(-y).
@@ -107,8 +114,8 @@ _PADE_COEFFS_X96 = tuple(
     // (math.factorial(16) * math.factorial(j) * math.factorial(8 - j))
     for j in range(9)
 )
-# floor(2**97 / (2i + 1)) for i = 0..13 (series of 2 atanh(z) / z in z**2).
-_ATANH_COEFFS_X96 = tuple((2 * ONE_X96) // (2 * i + 1) for i in range(14))
+# floor(2**97 / (2i + 1)) for i = 0..9 (series of 2 atanh(z) / z in z**2).
+_ATANH_COEFFS_X96 = tuple((2 * ONE_X96) // (2 * i + 1) for i in range(10))
 
 _U256 = 1 << 256
 _I255 = 1 << 255
@@ -257,14 +264,15 @@ def exp_neg_x96(x: int) -> int:
 
 def ln_x96(s: int) -> int:
     """ln(s / 2**96) * 2**96 for 2**96 <= s <= 4.0001 * 2**96, within LN_ERR_X96 units."""
-    j = (s >= SQRT2_X96) + (s >= SQRT8_X96)
-    c = ONE_X96 << j
+    i = sum(s >= t for t in _LN_THRESHOLDS_X96)
+    h, odd = i >> 1, i & 1
+    c = (ONE_X96 + odd * SQRT2_MINUS_ONE_X96) << h
     z = _sdiv((s - c) << 96, s + c)
     w = (z * z) >> 96
     p = _ATANH_COEFFS_X96[-1]
     for d in reversed(_ATANH_COEFFS_X96[:-1]):
         p = d + ((p * w) >> 96)
-    return j * LN2_X96 + ((p * z) >> 96)
+    return h * LN2_X96 + odd * LN_SQRT2_X96 + ((p * z) >> 96)
 
 
 def eps(b_wad: int, outcomes: int) -> int:
@@ -298,9 +306,8 @@ def _checked_max(q: Sequence[int]) -> int:
 
 
 def _term(m: int, qj: int, b_wad: int) -> int:
-    if qj == m:
-        return ONE_X96  # == exp_neg_x96(0), as the contract short-cuts it
-    return exp_neg_x96(((m - qj) << 96) // b_wad)
+    x = ((m - qj) << 96) // b_wad
+    return ONE_X96 if x == 0 else exp_neg_x96(x)  # exp_neg_x96(0) == ONE_X96 anyway
 
 
 def _approx(m: int, s: int, b_wad: int) -> int:

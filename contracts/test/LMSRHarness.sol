@@ -89,16 +89,4 @@ contract LMSRHarness {
         (costWad, priceBeforeWad) = LMSR.quoteBinary(q0Wad, q1Wad, k, sharesWad, bWad);
         gasUsed = before - gasleft();
     }
-
-    function kernelGas(uint256 x, uint256 s) external view returns (uint256 ge, uint256 gl, uint256 gn) {
-        uint256 g = gasleft();
-        uint256 a = LMSR.expNegX96(x);
-        ge = g - gasleft();
-        g = gasleft();
-        uint256 c = LMSR.lnX96(s);
-        gl = g - gasleft();
-        g = gasleft();
-        gn = g - gasleft();
-        if (a + c == 7) revert();
-    }
 }
