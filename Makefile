@@ -30,8 +30,12 @@ $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION): scripts/toolchain/solc.js
 	mkdir -p $(SOLCX_BINARY_PATH)
 	ln -sf $(CURDIR)/scripts/toolchain/solc.js $@
 
-compile: setup
-	$(APE) compile
+SOLIDITY := $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
+compile: setup .build/__local__.json
+# ape does not rebuild dependants when only a library changes: rebuild everything.
+.build/__local__.json: $(SOLIDITY) ape-config.yaml
+	$(APE) compile --force
+	touch $@
 
 # The suite starts its own anvil devnet (tests/conftest.py); ape's pytest plugin is not needed.
 PYTEST := $(PY) -m pytest -p no:ape_test -p no:cacheprovider

@@ -198,3 +198,60 @@ if __name__ == "__main__":  # pragma: no cover - the `hayek` CLI wraps `main` la
     parser.add_argument("--max-blob-bytes", type=int, default=DEFAULT_MAX_BLOB_BYTES)
     args = parser.parse_args()
     main(args.host, args.port, args.root, args.max_blob_bytes)
+
+
+class StoreProcess:
+    """`python -m community_node.store_server` in a child process on a loopback port."""
+
+    def __init__(self, root: str | os.PathLike[str], port: int | None = None,
+                 max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES):
+        import socket
+
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+        self.root, self.port, self.max_blob_bytes = root, port, max_blob_bytes
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: "subprocess.Popen[bytes] | None" = None
+
+    def start(self, timeout: float = 20.0) -> "StoreProcess":
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "community_node.store_server", str(self.root), "--port", str(self.port),
+             "--max-blob-bytes", str(self.max_blob_bytes)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"store server exited with {self.proc.returncode}")
+            try:
+                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"store server did not answer on {self.url}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+
+    def __enter__(self) -> "StoreProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

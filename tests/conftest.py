@@ -20,3 +20,12 @@ def devnet():
 def game(devnet: Devnet) -> DevGame:
     """Five bonded members, three traders, binary outcomes, committee of three, fixed seed."""
     return DevGame.launch(devnet.url, n_members=5, n_traders=3, params=GameParams(fixed_seed=FIXED_SEED))
+
+
+@pytest.fixture(scope="session")
+def store_url(tmp_path_factory: pytest.TempPathFactory):
+    """One content-addressed blob store process for the session."""
+    from community_node.store_server import StoreProcess
+
+    with StoreProcess(tmp_path_factory.mktemp("store")) as s:
+        yield s.url

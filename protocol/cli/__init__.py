@@ -29,12 +29,15 @@ def main() -> None:
 
 
 def _register() -> None:
+    from community_node import cli as member_cmds
     from protocol.cli import chain_cmds, demo_cmds
 
     main.add_command(chain_cmds.devnet)
     main.add_command(chain_cmds.deploy)
     main.add_command(chain_cmds.status)
     main.add_command(demo_cmds.demo_round)
+    main.add_command(member_cmds.member)
+    main.add_command(member_cmds.store)
 
 
 _register()

@@ -1,0 +1,173 @@
+"""`hayek member ...` and `hayek store serve`: run a community member's node by hand."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import signal
+from pathlib import Path
+
+import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from community_node.node import CommunityNode, NodeConfig
+from protocol.chain import Chain, Deployment
+from protocol.errors import HayekError
+from protocol.store import StoreClient
+
+console = Console()
+HOME_HELP = "the node's folder (its SQLite state lives here)"
+
+
+class KeystoreError(HayekError):
+    pass
+
+
+def _password(confirm: bool = False) -> str:
+    pw = os.environ.get("HAYEK_KEYSTORE_PASSWORD")
+    if pw is not None:
+        return pw
+    pw = getpass.getpass("keystore password: ")
+    if confirm and getpass.getpass("again: ") != pw:
+        raise KeystoreError("passwords differ")
+    return pw
+
+
+def load_account(keystore: Path) -> LocalAccount:
+    """Decrypt an eth-account keystore (password from HAYEK_KEYSTORE_PASSWORD or a prompt)."""
+    try:
+        data = json.loads(keystore.read_text())
+        return Account.from_key(Account.decrypt(data, _password()))
+    except (OSError, ValueError) as e:
+        raise KeystoreError(f"cannot open keystore {keystore}: {e}") from None
+
+
+@click.group()
+def member() -> None:
+    """A community member's node: data, committee duty, training view."""
+
+
+@member.command()
+@click.option("--keystore", type=click.Path(path_type=Path), required=True)
+@click.option("--private-key-env", default=None, help="import the key held in this environment variable")
+def keygen(keystore: Path, private_key_env: str | None) -> None:
+    """Create an encrypted keystore (the key itself is never printed)."""
+    if keystore.exists():
+        raise KeystoreError(f"{keystore} exists; refusing to overwrite")
+    acct = Account.from_key(os.environ[private_key_env]) if private_key_env else Account.create()
+    keystore.parent.mkdir(parents=True, exist_ok=True)
+    keystore.write_text(json.dumps(Account.encrypt(acct.key, _password(confirm=True))))
+    keystore.chmod(0o600)
+    console.print(f"address {acct.address}; keystore {keystore}")
+
+
+def _node(home: Path, deployment: Path, store: str, keystore: Path, **cfg: int) -> CommunityNode:
+    dep = Deployment.load(deployment)
+    chain = Chain(dep.rpc_url, dep)
+    return CommunityNode(NodeConfig(home=home, **cfg), load_account(keystore), chain, StoreClient(store),
+                         say=lambda s: console.print(f"[dim]{home.name}[/] {s}"))
+
+
+common = [
+    click.option("--home", type=click.Path(path_type=Path), required=True, help=HOME_HELP),
+    click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
+                 show_default=True),
+    click.option("--store", default="http://127.0.0.1:8470", show_default=True, help="data store URL"),
+    click.option("--keystore", type=click.Path(path_type=Path, exists=True), required=True),
+]
+
+
+def with_common(f):  # type: ignore[no-untyped-def]
+    for opt in reversed(common):
+        f = opt(f)
+    return f
+
+
+@member.command("import")
+@with_common
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, exists=True), required=True)
+@click.option("--label-column", required=True, help="the column holding the label")
+@click.option("--drop-columns", default="", help="comma-separated columns to ignore")
+@click.option("--holdback", type=float, default=0.25, show_default=True,
+              help="fraction kept unpublished for committee duty")
+def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: Path, label_column: str,
+            drop_columns: str, holdback: float) -> None:
+    """Import a CSV: feature columns plus a label column with any two (or K) distinct values."""
+    node = _node(home, deployment, store, keystore)
+    drops = [c for c in drop_columns.split(",") if c]
+    counts = node.import_csv(csv_path, label_column, drops, holdback)
+    console.print(counts)
+
+
+@member.command()
+@with_common
+@click.option("--batch-size", type=int, default=64, show_default=True, help="rows published per round")
+@click.option("--listing-size", type=int, default=32, show_default=True, help="items listed when elected")
+def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: int, listing_size: int) -> None:
+    """Run the node: publish a batch each round, list when elected, reveal in time."""
+    node = _node(home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    console.print(f"member {node.me} running; state in {home}")
+    try:
+        node.run(until=lambda: stop)
+    except KeyboardInterrupt:
+        pass
+
+
+@member.command()
+@click.option("--home", type=click.Path(path_type=Path, exists=True), required=True, help=HOME_HELP)
+@click.option("--json", "as_json", is_flag=True)
+def status(home: Path, as_json: bool) -> None:
+    """Rows, batches, listings and the node's recent events (refusals included)."""
+    from community_node.state import NodeState
+
+    st = NodeState(home / "node.sqlite")
+    out = {
+        "rows": st.count_rows(),
+        "batches": [{"round": b.round, "kind": b.kind, "records": len(b.row_ids), "status": b.status}
+                    for b in st.batches()],
+        "listings": [{"round": lst.round, "items": len(lst.salts), "status": lst.status} for lst in st.listings()],
+        "events": [{"time": t, "kind": k, **d} for t, k, d in st.events(20)],
+    }
+    refusals = home / "refusals.jsonl"
+    if refusals.exists():
+        out["refusals"] = [json.loads(line) for line in refusals.read_text().splitlines() if line.strip()]
+    if as_json:
+        click.echo(json.dumps(out, indent=1))
+        return
+    console.print(out["rows"])
+    t = Table("round", "kind", "records", "status", title="batches")
+    for b in out["batches"]:
+        t.add_row(str(b["round"]), b["kind"], str(b["records"]), b["status"])
+    console.print(t)
+    for e in out["events"]:
+        console.print(e)
+    for r in out.get("refusals", []):
+        console.print(f"[red]refused training app[/] {r}")
+
+
+@click.group()
+def store() -> None:
+    """The embedded content-addressed blob store."""
+
+
+@store.command()
+@click.option("--root", type=click.Path(path_type=Path), default=".hayek/store", show_default=True)
+@click.option("--port", type=int, default=8470, show_default=True)
+@click.option("--max-blob-mb", type=float, default=8.0, show_default=True)
+def serve(root: Path, port: int, max_blob_mb: float) -> None:
+    """Serve blobs over HTTP on 127.0.0.1 (ids are sha256 content hashes)."""
+    from community_node.store_server import main as serve_main
+
+    console.print(f"store on http://127.0.0.1:{port}, blobs in {root}")
+    serve_main("127.0.0.1", port, root, int(max_blob_mb * 1024 * 1024))
