@@ -1,0 +1,142 @@
+"""Trading strategies, planned with the exact LMSR mirror (pure: no chain, no clock).
+
+`kelly_orders`: a log-utility (Kelly) bettor. For each item it buys the outcome its belief
+favours over the market, in the amount that maximises expected log wealth of the bankroll
+share set aside for that item:
+
+    max_x  E_y[ ln(W - c(x) + x·[y = k]) ],   c(x) = LMSR cost of x shares of outcome k,
+
+a concave problem in x solved by bisection on its derivative. With Kelly bettors the market
+price becomes the wealth-weighted average of beliefs, and wealth moves toward the better
+models round after round (Beygelzimer, Langford & Pennock 2012).
+
+`to_belief_orders`: move each item's price to the belief (the market scoring rule's honest
+report), for comparison; bounded only by the bankroll."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from protocol import lmsr
+from protocol.orders import Order
+
+WAD = 10**18
+
+
+@dataclass(frozen=True)
+class Plan:
+    orders: list[Order]
+    beliefs: dict[int, list[float]]  # item -> belief over outcomes
+    cost_wad: int  # exact cost if executed against the quantities planned on
+
+
+def _expected_log_wealth(p: Sequence[float], k: int, shares: int, cost: int, wealth: int) -> float:
+    """E[ln wealth] after buying `shares` of outcome k for `cost` (all in wad)."""
+    rest = wealth - cost
+    if rest < 0:
+        return -math.inf
+    total = 0.0
+    for j, pj in enumerate(p):
+        w = rest + (shares if j == k else 0)
+        if pj > 0:
+            total += pj * (math.log(w) if w > 0 else -math.inf)
+    return total
+
+
+def kelly_shares(q: Sequence[int], k: int, p: Sequence[float], wealth_wad: int, b_wad: int) -> int:
+    """Shares of outcome k that maximise expected log wealth with `wealth_wad` to bet.
+
+    Marginal value of one more share at x: p_k/(W - c + x) - (Σ_j p_j/(W - c + x[j=k])) c'(x);
+    c'(x) is the price after buying x. It decreases in x, so bisect for its zero, never
+    spending more than `wealth_wad` (exact mirror costs)."""
+    price_k = lmsr.prices(q, b_wad)[k]
+    if p[k] <= price_k or wealth_wad <= 0:
+        return 0
+
+    def marginal(x: int) -> float:
+        cost, _ = lmsr.quote(q, k, x, b_wad) if x > 0 else (0, 0)
+        after = list(q)
+        after[k] += x
+        pi = lmsr.prices(after, b_wad)[k]
+        rest = wealth_wad - cost
+        win = rest + x
+        lose_terms = sum(pj for j, pj in enumerate(p) if j != k) / rest if rest > 0 else math.inf
+        return p[k] * (1 - pi) / win - lose_terms * pi if win > 0 else -math.inf
+
+    # Upper bound: the most shares the wealth can buy.
+    lo, hi = 0, max(1, wealth_wad)
+    while lmsr.quote(q, k, hi, b_wad)[0] <= wealth_wad:
+        hi *= 2
+    while hi - lo > max(1, hi // 10**9):
+        mid = (lo + hi) // 2
+        cost, _ = lmsr.quote(q, k, mid, b_wad)
+        if cost >= wealth_wad or marginal(mid) < 0:
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+def kelly_orders(
+    quantities: Mapping[int, Sequence[int]],
+    beliefs: Mapping[int, Sequence[float]],
+    bankroll_wad: int,
+    b_wad: int,
+    min_edge: float = 0.0,
+) -> Plan:
+    """Split the bankroll evenly over the items and bet each share Kelly-optimally.
+
+    Each order's limit is the model's own belief: if someone moved the price past it
+    before this trade lands, the item is skipped rather than bought above its value."""
+    items = sorted(beliefs)
+    if not items:
+        return Plan([], {}, 0)
+    per_item = bankroll_wad // len(items)
+    orders, total = [], 0
+    for i in items:
+        q, p = list(quantities[i]), list(beliefs[i])
+        prices = lmsr.prices(q, b_wad)
+        k = max(range(len(p)), key=lambda j: p[j] - prices[j])
+        if p[k] - prices[k] <= min_edge:
+            continue
+        x = kelly_shares(q, k, p, per_item, b_wad)
+        if x <= 0:
+            continue
+        cost, _ = lmsr.quote(q, k, x, b_wad)
+        total += cost
+        orders.append(Order(i, k, x, limit_wad=min(int(p[k] * WAD), WAD)))
+    return Plan(orders, {i: list(beliefs[i]) for i in items}, total)
+
+
+def to_belief_orders(
+    quantities: Mapping[int, Sequence[int]],
+    beliefs: Mapping[int, Sequence[float]],
+    bankroll_wad: int,
+    b_wad: int,
+) -> Plan:
+    """Move each item's price to the belief (capped at 0.99), within the bankroll."""
+    orders, total = [], 0
+    for i in sorted(beliefs):
+        q, p = list(quantities[i]), list(beliefs[i])
+        prices = lmsr.prices(q, b_wad)
+        k = max(range(len(p)), key=lambda j: p[j] - prices[j])
+        target = min(p[k], 0.99)
+        if target <= prices[k]:
+            continue
+        x = lmsr.shares_to_reach(q, k, target, b_wad)
+        if x <= 0:
+            continue
+        cost, _ = lmsr.quote(q, k, x, b_wad)
+        if total + cost > bankroll_wad:
+            break
+        total += cost
+        orders.append(Order(i, k, x, limit_wad=int(target * WAD)))
+    return Plan(orders, {i: list(beliefs[i]) for i in sorted(beliefs)}, total)
+
+
+def expected_log_wealth(q: Sequence[int], k: int, p: Sequence[float], shares: int, wealth_wad: int, b_wad: int) -> float:
+    """E[ln wealth] for a candidate purchase (for tests and diagnostics)."""
+    cost = lmsr.quote(q, k, shares, b_wad)[0] if shares > 0 else 0
+    return _expected_log_wealth(p, k, shares, cost, wealth_wad)

@@ -1,0 +1,67 @@
+"""The Kelly strategy maximises expected log wealth and never overspends its bankroll."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from operator_node.strategy import expected_log_wealth, kelly_orders, kelly_shares, to_belief_orders
+from protocol import lmsr
+
+pytestmark = pytest.mark.unit
+WAD = 10**18
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p1=st.floats(0.02, 0.98),
+    q0=st.integers(0, 3 * WAD),
+    q1=st.integers(0, 3 * WAD),
+    wealth=st.integers(WAD // 100, 5 * WAD),
+    b=st.sampled_from([WAD // 10, WAD // 2, 2 * WAD]),
+)
+def test_kelly_shares_maximise_expected_log_wealth(p1, q0, q1, wealth, b) -> None:
+    q, p = [q0, q1], [1 - p1, p1]
+    for k in (0, 1):
+        x = kelly_shares(q, k, p, wealth, b)
+        cost = lmsr.quote(q, k, x, b)[0] if x else 0
+        assert cost <= wealth  # never more than the bankroll
+        best = expected_log_wealth(q, k, p, x, wealth, b)
+        # No nearby or far-away amount does better (checked numerically on a grid).
+        for f in (0.0, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0):
+            y = int(x * f) if x else int(wealth * f)
+            if y <= 0 or lmsr.quote(q, k, y, b)[0] > wealth:
+                continue
+            assert expected_log_wealth(q, k, p, y, wealth, b) <= best + 1e-9
+
+
+def test_kelly_buys_nothing_without_an_edge() -> None:
+    assert kelly_shares([0, 0], 1, [0.6, 0.4], WAD, WAD // 2) == 0
+    assert kelly_shares([0, 0], 1, [0.5, 0.5], WAD, WAD // 2) == 0
+
+
+def test_kelly_orders_respect_bankroll_and_limit_prices() -> None:
+    b = WAD // 2
+    quantities = {i: [0, 0] for i in range(16)}
+    beliefs = {i: [0.2, 0.8] if i % 2 else [0.7, 0.3] for i in range(16)}
+    plan = kelly_orders(quantities, beliefs, 4 * WAD, b)
+    assert plan.cost_wad <= 4 * WAD
+    assert len(plan.orders) == 16
+    for o in plan.orders:
+        assert o.outcome == (1 if o.item % 2 else 0)
+        assert o.limit_wad == int(max(beliefs[o.item]) * WAD)
+
+
+def test_kelly_with_the_whole_wealth_moves_price_towards_but_not_past_belief() -> None:
+    b = WAD // 2
+    x = kelly_shares([0, 0], 1, [0.2, 0.8], WAD, b)
+    after = lmsr.prices([0, x], b)[1]
+    assert 0.5 < after <= 0.8 + 1e-9
+
+
+def test_to_belief_moves_prices_to_beliefs() -> None:
+    b = WAD // 2
+    plan = to_belief_orders({0: [0, 0]}, {0: [0.25, 0.75]}, 10 * WAD, b)
+    (o,) = plan.orders
+    assert abs(lmsr.prices([0, o.shares_wad], b)[1] - 0.75) < 1e-6
