@@ -1,0 +1,229 @@
+"""A model operator's node: gets a model for each round (from its pipeline: Flower training
+and EZKL compilation by default), registers its hash before listing ends, trades the round's
+listed items with a Kelly bankroll, re-trades when the market moved, settles, redeems.
+Every trade is planned in SQLite before it is sent, so a restart never trades twice."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from operator_node.state import OperatorState
+from operator_node.strategy import Plan, kelly_orders, to_belief_orders
+from protocol.chain import Chain, ContractReverted
+from protocol.chain.datasets import digest_of, listing_publications
+from protocol.errors import HayekError
+from protocol.orders import Order, belief_from_floats
+from protocol.records import from_fixed
+from protocol.store import BlobStore
+
+WAD = 10**18
+
+
+class Model(Protocol):
+    model_hash: bytes
+    artifacts: dict[str, Any]  # what `load` needs after a restart; vk_id/settings_id for the registry
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray: ...  # [n, d] -> [n, K]
+
+
+class ModelPipeline(Protocol):
+    def build(self, round: int, node: "OperatorNode") -> Model: ...
+
+    def load(self, artifacts: dict[str, Any]) -> Model: ...
+
+
+@dataclass
+class OperatorConfig:
+    home: Path
+    endpoint: str = "http://127.0.0.1:0"
+    strategy: str = "kelly"  # or "belief"
+    bankroll_fraction: float = 0.5  # of the token balance, per round
+    passes: int = 2  # trade again (up to this many times) when others moved the market
+    poll_seconds: float = 0.5
+
+
+class OperatorNode:
+    def __init__(self, cfg: OperatorConfig, account: LocalAccount, chain: Chain, store: BlobStore,
+                 pipeline: ModelPipeline, say: Callable[[str], None] = lambda _: None):
+        self.cfg = cfg
+        self.account = account
+        self.me = account.address
+        self.chain = chain
+        self.store = store
+        self.pipeline = pipeline
+        self.say = say
+        self.state = OperatorState(cfg.home / "operator.sqlite")
+        self._models: dict[int, Model] = {}
+
+    # ------------------------------------------------------------ models
+    def model_for(self, round: int) -> Model:
+        """This round's model: built once, persisted, and registered on-chain."""
+        if round in self._models:
+            return self._models[round]
+        saved = self.state.model(round)
+        model = self.pipeline.load(saved[1]) if saved else self.pipeline.build(round, self)
+        if not saved:
+            self.state.save_model(round, model.model_hash, model.artifacts)
+        self._models[round] = model
+        if not (saved and saved[2]):
+            if self.chain.models.operator_of(model.model_hash) != self.me:
+                self.chain.models.register(self.account, model.model_hash,
+                                           digest_of(model.artifacts["vk_id"]),
+                                           digest_of(model.artifacts["settings_id"]), self.cfg.endpoint)
+            self.state.mark_registered(round)
+            self.say(f"round {round}: model 0x{model.model_hash.hex()[:12]} registered")
+        return model
+
+    # ------------------------------------------------------------ trading
+    def _market_events(self, round: int) -> int:
+        assert self.chain.deployment is not None
+        return len(self.chain.game.logs("Traded", from_block=self.chain.deployment.deployed_block, round=round))
+
+    def _my_trades_on_chain(self, round: int) -> list[dict[str, Any]]:
+        assert self.chain.deployment is not None
+        return self.chain.game.logs("Traded", from_block=self.chain.deployment.deployed_block,
+                                    round=round, trader=self.me)
+
+    def beliefs(self, round: int, model: Model) -> dict[int, list[float]]:
+        """The model's beliefs on every listed item whose listing checks out."""
+        rows, ids = [], []
+        for listing, pub in listing_publications(self.chain, self.store, round):
+            if listing["voided"]:
+                continue
+            for j, signed in enumerate(pub.items):
+                rows.append([from_fixed(v) for v in signed.message.features])
+                ids.append(listing["firstItem"] + j)
+        if not rows:
+            return {}
+        probs = model.predict_proba(np.asarray(rows, dtype=np.float32))
+        return {i: [float(p) for p in row] for i, row in zip(ids, probs)}
+
+    def plan(self, round: int, model: Model) -> Plan:
+        g = self.chain.game
+        beliefs = self.beliefs(round, model)
+        quantities = {i: g.quantities(round, i) for i in beliefs}
+        b = g.round_info(round)["liquidityWad"]
+        balance = self.chain.token.balance_of(self.me)
+        bankroll = int(balance * self.cfg.bankroll_fraction)
+        spent = g.trader(round, self.me)["costWad"]
+        budget = max(bankroll - spent, 0)
+        planner = kelly_orders if self.cfg.strategy == "kelly" else to_belief_orders
+        return planner(quantities, beliefs, budget, b)
+
+    def trade(self, round: int) -> bool:
+        """Plan and send the next pass if it is due; True if a trade was sent."""
+        rows = self.state.trades(round)
+        # Resume: a pass planned before a restart either landed (its Traded event is on chain) or not.
+        onchain = len(self._my_trades_on_chain(round))
+        for row in rows:
+            if row.status == "planned":
+                sent = sum(1 for r in rows if r.status == "sent")
+                if onchain > sent:
+                    self.state.mark_sent(round, row.pass_, "recovered")
+                    self.say(f"round {round}: pass {row.pass_} had landed before the restart")
+                else:
+                    return self._send(round, row.pass_, row.orders, row.beliefs)
+                rows = self.state.trades(round)
+        if len(rows) >= self.cfg.passes:
+            return False
+        events = self._market_events(round)
+        if rows and events <= rows[-1].market_events + (1 if rows[-1].status == "sent" else 0):
+            return False  # nobody else moved the market since our last pass
+        model = self.model_for(round)
+        plan = self.plan(round, model)
+        orders = [o.encode() for o in plan.orders]
+        beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
+        pass_ = len(rows)
+        self.state.plan_trade(round, pass_, orders, beliefs, events)
+        if not orders:
+            return False
+        return self._send(round, pass_, orders, beliefs)
+
+    def _send(self, round: int, pass_: int, orders: list[int], beliefs: list[int]) -> bool:
+        model = self.model_for(round)
+        g = self.chain.game
+        # Slippage bound: the planned cost against current quantities, plus 2%.
+        from protocol import lmsr
+
+        b = g.round_info(round)["liquidityWad"]
+        planned = 0
+        for w in orders:
+            o = Order.decode(w)
+            planned += lmsr.quote(g.quantities(round, o.item), o.outcome, o.shares_wad, b)[0]
+        try:
+            receipt = g.trade(self.account, round, model.model_hash, orders, beliefs, planned + planned // 50 + 10**6)
+        except ContractReverted as e:
+            if e.error in ("TradingClosed", "CostAboveMax"):
+                self.state.mark_sent(round, pass_, f"failed:{e.error}")
+                self.say(f"round {round}: pass {pass_} not traded ({e})")
+                return False
+            raise
+        ev = g.events(receipt, "Traded")[0]
+        self.state.mark_sent(round, pass_, receipt["transactionHash"].hex())
+        self.say(f"round {round}: pass {pass_} bought on {len(orders)} items for {ev['costWad'] / WAD:.4f}")
+        return True
+
+    # ------------------------------------------------------------ settlement
+    def held_items(self, round: int) -> list[int]:
+        """Items with a position: executed orders of this trader's Traded events."""
+        items: set[int] = set()
+        for ev in self._my_trades_on_chain(round):
+            skipped = ev["skipped"]
+            for i, w in enumerate(ev["orders"]):
+                if not (skipped[i >> 8] >> (i & 255)) & 1:
+                    items.add(Order.decode(w).item)
+        return sorted(items)
+
+    def redeem(self, round: int) -> int | None:
+        if self.state.redemption(round) == "redeemed":
+            return None
+        g = self.chain.game
+        tr = g.trader(round, self.me)
+        if tr["redeemed"]:
+            self.state.mark_redeemed(round, 0, "recovered")
+            return None
+        if tr["costWad"] == 0 and tr["positions"] == 0:
+            self.state.mark_redeemed(round, 0, "nothing")
+            return None
+        receipt = g.redeem(self.account, round, self.held_items(round))
+        ev = g.events(receipt, "Redeemed")[0]
+        amount = ev["payoutWad"] + ev["refundWad"]
+        self.state.mark_redeemed(round, amount, receipt["transactionHash"].hex())
+        self.say(f"round {round}: redeemed {amount / WAD:.4f}, profit {ev['profitWad'] / WAD:+.4f}")
+        return int(amount)
+
+    # ------------------------------------------------------------ the loop
+    def step(self) -> None:
+        g = self.chain.game
+        current = g.round_count()
+        if current == 0:
+            return
+        phase = g.phase(current)
+        if phase in ("electing", "listing"):
+            self.model_for(current)
+        elif phase == "trading":
+            if self.state.model(current) is not None:  # registered before listing ended
+                self.trade(current)
+        elif phase == "settleable":
+            try:
+                g.settle(self.account, current)
+            except ContractReverted as e:
+                if e.error != "RoundNotOpen":
+                    raise
+        for r in range(max(1, current - 3), current + 1):
+            if g.phase(r) in ("settled", "cancelled") and self.state.redemption(r) is None:
+                self.redeem(r)
+
+    def run(self, until: Callable[[], bool] = lambda: False) -> None:
+        while not until():
+            try:
+                self.step()
+            except (ContractReverted, HayekError) as e:
+                self.say(f"error: {e}")
+            time.sleep(self.cfg.poll_seconds)

@@ -1,0 +1,108 @@
+"""The operator node's persistent state (SQLite): its model per round, every planned and
+sent trade, and redemptions. A trade is written as 'planned' before it is sent, so a node
+restarted mid-round checks the chain instead of trading twice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+  round INTEGER PRIMARY KEY, model_hash TEXT NOT NULL, artifacts TEXT NOT NULL,
+  registered INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS trades (
+  round INTEGER NOT NULL, pass INTEGER NOT NULL, orders TEXT NOT NULL, beliefs TEXT NOT NULL,
+  market_events INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('planned', 'sent', 'empty')),
+  tx TEXT, PRIMARY KEY (round, pass)
+);
+CREATE TABLE IF NOT EXISTS redemptions (
+  round INTEGER PRIMARY KEY, status TEXT NOT NULL, amount TEXT, tx TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    round: int
+    pass_: int
+    orders: list[int]
+    beliefs: list[int]
+    market_events: int  # Traded events in the round when this pass was planned
+    status: str
+    tx: str | None
+
+
+class OperatorState:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def put(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # ------------------------------------------------------------ models
+    def save_model(self, round: int, model_hash: bytes, artifacts: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO models(round, model_hash, artifacts, registered) VALUES (?, ?, ?, 0)",
+            (round, model_hash.hex(), json.dumps(artifacts)),
+        )
+
+    def model(self, round: int) -> tuple[bytes, dict[str, Any], bool] | None:
+        r = self.db.execute("SELECT model_hash, artifacts, registered FROM models WHERE round = ?", (round,)).fetchone()
+        return (bytes.fromhex(r[0]), json.loads(r[1]), bool(r[2])) if r else None
+
+    def latest_model(self) -> tuple[int, bytes, dict[str, Any]] | None:
+        r = self.db.execute(
+            "SELECT round, model_hash, artifacts FROM models WHERE registered = 1 ORDER BY round DESC LIMIT 1"
+        ).fetchone()
+        return (int(r[0]), bytes.fromhex(r[1]), json.loads(r[2])) if r else None
+
+    def mark_registered(self, round: int) -> None:
+        self.db.execute("UPDATE models SET registered = 1 WHERE round = ?", (round,))
+
+    # ------------------------------------------------------------ trades
+    def plan_trade(self, round: int, pass_: int, orders: list[int], beliefs: list[int], market_events: int) -> None:
+        status = "planned" if orders else "empty"
+        self.db.execute(
+            "INSERT INTO trades(round, pass, orders, beliefs, market_events, status) VALUES (?, ?, ?, ?, ?, ?)",
+            (round, pass_, json.dumps([hex(o) for o in orders]), json.dumps([hex(b) for b in beliefs]),
+             market_events, status),
+        )
+
+    def trades(self, round: int) -> list[TradeRow]:
+        rows = self.db.execute(
+            "SELECT round, pass, orders, beliefs, market_events, status, tx FROM trades WHERE round = ? ORDER BY pass",
+            (round,),
+        )
+        return [TradeRow(r[0], r[1], [int(o, 16) for o in json.loads(r[2])], [int(b, 16) for b in json.loads(r[3])],
+                         r[4], r[5], r[6]) for r in rows]
+
+    def mark_sent(self, round: int, pass_: int, tx: str) -> None:
+        self.db.execute("UPDATE trades SET status = 'sent', tx = ? WHERE round = ? AND pass = ?", (tx, round, pass_))
+
+    # ------------------------------------------------------------ redemptions
+    def redemption(self, round: int) -> str | None:
+        r = self.db.execute("SELECT status FROM redemptions WHERE round = ?", (round,)).fetchone()
+        return r[0] if r else None
+
+    def mark_redeemed(self, round: int, amount: int, tx: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO redemptions(round, status, amount, tx) VALUES (?, 'redeemed', ?, ?)",
+            (round, str(amount), tx),
+        )

@@ -1,0 +1,107 @@
+"""The operator node on a devnet: registers its model, trades with a Kelly bankroll, and a
+restart mid-round neither trades twice nor loses a planned trade; redeems once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_utils import keccak
+
+from operator_node.node import OperatorConfig, OperatorNode
+from protocol.chain.devkit import DevGame
+from protocol.orders import belief_from_floats
+from protocol.store import StoreClient
+from tests.integration.test_community_node import make_nodes
+
+pytestmark = pytest.mark.integration
+WAD = 10**18
+
+
+class LinearModel:
+    """A fixed logistic model (the trading loop's input; training is tested elsewhere)."""
+
+    def __init__(self, w: list[float], store: StoreClient):
+        self.w = np.asarray(w, dtype=np.float64)
+        blob = self.w.tobytes()
+        self.artifacts: dict[str, Any] = {"w": w, "vk_id": store.put(b"vk" + blob), "settings_id": store.put(b"s" + blob)}
+        self.model_hash = keccak(blob)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p1 = 1 / (1 + np.exp(-(X @ self.w) * 3))
+        return np.stack([1 - p1, p1], axis=1)
+
+
+class FixedPipeline:
+    def __init__(self, w: list[float], store: StoreClient):
+        self.w, self.store, self.built = w, store, 0
+
+    def build(self, round: int, node: OperatorNode) -> LinearModel:
+        self.built += 1
+        return LinearModel(self.w, self.store)
+
+    def load(self, artifacts: dict[str, Any]) -> LinearModel:
+        return LinearModel(artifacts["w"], self.store)
+
+
+def test_operator_trades_restarts_without_double_trades_and_redeems_once(
+    game: DevGame, store_url: str, tmp_path: Path
+) -> None:
+    store = StoreClient(store_url)
+    members, _ = make_nodes(game, store_url, tmp_path)
+    for m in members:
+        m.step()
+    rnd = game.open_round(WAD // 2, items=12)
+    game.elect(rnd)
+    for m in members:
+        m.step()
+    trader = game.traders[0]
+    pipeline = FixedPipeline([1.0, 0.5, 0.0], store)
+    cfg = OperatorConfig(home=tmp_path / "op", bankroll_fraction=0.1)
+    op = OperatorNode(cfg, trader, game.chain, store, pipeline)
+    other = OperatorNode(OperatorConfig(home=tmp_path / "op2", bankroll_fraction=0.1), game.traders[1],
+                         game.chain, store, FixedPipeline([-1.0, 0.0, 0.0], store))
+    op.step()  # listing phase: builds and registers the model
+    other.step()
+    model_hash = op.model_for(rnd).model_hash
+    assert game.chain.models.operator_of(model_hash) == trader.address
+    game.to_phase(rnd, "trading")
+
+    op.step()  # pass 0
+    g = game.chain.game
+    assert len(op._my_trades_on_chain(rnd)) == 1
+    spent = g.trader(rnd, trader.address)["costWad"]
+    assert 0 < spent <= 0.1 * 10_000 * WAD
+    op.step()  # nobody else moved the market: no second pass
+    assert len(op._my_trades_on_chain(rnd)) == 1
+
+    # Another operator, with the opposite view, moves the market; our operator plans its
+    # second pass and "dies" before sending it. Restarted, it sends that pass exactly once.
+    other.step()
+    assert len(other._my_trades_on_chain(rnd)) == 1
+    items = op.held_items(rnd)
+    plan = op.plan(rnd, op.model_for(rnd))
+    orders = [o.encode() for o in plan.orders]
+    beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
+    op.state.plan_trade(rnd, 1, orders, beliefs, op._market_events(rnd))
+    op.state.close()
+    restarted = OperatorNode(cfg, trader, game.chain, store, pipeline)
+    restarted.step()
+    assert len(restarted._my_trades_on_chain(rnd)) == 2
+    restarted.step()
+    assert len(restarted._my_trades_on_chain(rnd)) == 2  # not twice
+    assert pipeline.built == 1  # the model was loaded, not rebuilt
+    assert set(items) <= set(restarted.held_items(rnd))
+
+    game.to_phase(rnd, "revealing")
+    for m in members:
+        m.step()
+    game.to_phase(rnd, "settleable")
+    restarted.step()  # settles and redeems
+    assert g.trader(rnd, trader.address)["redeemed"]
+    again = OperatorNode(cfg, trader, game.chain, store, pipeline)
+    again.step()  # a second restart does not redeem twice
+    record = game.chain.models.model(model_hash)
+    assert record.rounds_traded == 1
