@@ -1,0 +1,1 @@
+"""Operator node: trains through Flower (SuperLink + ServerApp), proves, trades, serves."""

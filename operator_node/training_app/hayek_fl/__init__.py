@@ -1,0 +1,1 @@
+"""Hayek's Flower training app (ServerApp + ClientApp + the numpy model)."""
