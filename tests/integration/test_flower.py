@@ -144,7 +144,9 @@ def test_federated_model_beats_each_members_local_model(federation: Federation) 
     assert seen and seen[-1].status == "finished:completed"
     fl_params = task.load_params(weights_path)
     assert [p.shape for p in fl_params] == [(N_FEATURES, 2), (2,)]
-    fl_loss, fl_acc = task.evaluate(fl_params, X_val, y_val)
+    scale = task.load_scale(weights_path)  # pooled from the members' moments by the ServerApp
+    assert scale is not None
+    fl_loss, fl_acc = task.evaluate(fl_params, task.standardize(X_val, scale), y_val)
     for view in federation.views:
         X, y = task.load_view(view)
         local = task.train(

@@ -17,7 +17,7 @@ from flwr.clientapp import ClientApp
 from flwr.clientapp.mod import LocalDpMod
 from flwr.clientapp.typing import ClientAppCallable
 
-from hayek_fl.task import check_params, evaluate, load_view, train
+from hayek_fl.task import check_params, evaluate, load_view, moments, standardize, train
 
 DP_DEFAULTS = {"dp-clip": 1.0, "dp-epsilon": 10.0, "dp-delta": 1e-5}
 
@@ -43,11 +43,17 @@ def member_dp_mod(msg: Message, ctxt: Context, call_next: ClientAppCallable) -> 
     return mod(msg, ctxt, call_next)
 
 
-def _local_view(ctxt: Context) -> tuple:
+def _local_view(ctxt: Context, msg: Message | None = None) -> tuple:
+    """The member's view, standardised with the run's scale when the message carries one."""
     path = ctxt.node_config.get("data-path")
     if not path:
         raise ValueError("node config has no 'data-path': the member's node must name its view")
-    return load_view(str(path))
+    X, y = load_view(str(path))
+    if msg is not None and "config" in msg.content:
+        cfg = msg.content["config"]
+        if "feature-mean" in cfg:  # type: ignore[operator]
+            X = standardize(X, (cfg["feature-mean"], cfg["feature-std"]))  # type: ignore[index]
+    return X, y
 
 
 app = ClientApp()
@@ -60,7 +66,7 @@ def train_fn(msg: Message, ctxt: Context) -> Message:
     assert isinstance(arrays, ArrayRecord)
     params = arrays.to_numpy_ndarrays()
     check_params(params)
-    X, y = _local_view(ctxt)
+    X, y = _local_view(ctxt, msg)
     rc = ctxt.run_config
     server_round = int(msg.content["config"].get("server-round", 0))  # type: ignore[union-attr]
     new = train(
@@ -86,7 +92,14 @@ def evaluate_fn(msg: Message, ctxt: Context) -> Message:
     """Evaluate the received weights on the local view (the default flow evaluates centrally)."""
     arrays = msg.content["arrays"]
     assert isinstance(arrays, ArrayRecord)
-    X, y = _local_view(ctxt)
+    X, y = _local_view(ctxt, msg)
     loss, acc = evaluate(arrays.to_numpy_ndarrays(), X, y)
     metrics = MetricRecord({"num-examples": len(y), "eval-loss": loss, "eval-accuracy": acc})
     return Message(RecordDict({"metrics": metrics}), reply_to=msg)
+
+
+@app.query()
+def stats_fn(msg: Message, ctxt: Context) -> Message:
+    """Count, sum and sum of squares per feature, for the run's pooled standardisation."""
+    X, _ = _local_view(ctxt)
+    return Message(RecordDict({"metrics": MetricRecord(moments(X))}), reply_to=msg)

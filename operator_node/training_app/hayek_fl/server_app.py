@@ -17,7 +17,7 @@ from logging import INFO
 from pathlib import Path
 from typing import Any, cast
 
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, MetricRecord, RecordDict
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.supercore import log
@@ -27,8 +27,11 @@ from hayek_fl.task import (
     evaluate,
     init_params,
     load_params,
+    load_scale,
     load_view,
+    pooled_scale,
     save_params,
+    standardize,
 )
 
 
@@ -87,6 +90,31 @@ class FastPollGrid:
         return replies
 
 
+def query_scale(grid: Grid, min_nodes: int, timeout: float) -> tuple:
+    """Ask every node for its feature moments and pool them into a mean and std."""
+    deadline = time.time() + timeout
+    nodes: list[int] = []
+    while len(nodes) < min_nodes and time.time() < deadline:
+        nodes = list(grid.get_node_ids())
+        if len(nodes) < min_nodes:
+            time.sleep(0.5)
+    messages = [
+        Message(content=RecordDict({"config": ConfigRecord({})}), dst_node_id=n, message_type=MessageType.QUERY)
+        for n in nodes
+    ]
+    answers = list(grid.send_and_receive(messages, timeout=timeout))
+    replies = [m for m in answers if not m.has_error()]
+    if len(replies) < min_nodes:
+        reasons = "; ".join(f"node {m.metadata.src_node_id}: {m.error.reason}" for m in answers if m.has_error())
+        raise TooFewReplies(
+            f"standardisation query: {len(replies)} good replies (need {min_nodes}){': ' + reasons if reasons else ''}"
+        )
+    stats = [dict(cast(MetricRecord, m.content["metrics"])) for m in replies]
+    mean, std = pooled_scale(stats)
+    log(INFO, "Hayek: pooled standardisation over %d rows from %d nodes", sum(s["n"] for s in stats), len(stats))
+    return mean, std
+
+
 def initial_params(cfg: dict) -> list:
     """Warm start from `init-path`, else a fresh model from the run config."""
     if str(cfg["init-path"]):
@@ -113,10 +141,16 @@ def main(grid: Grid, context: Context) -> None:
     params = initial_params(cfg)
     check_params(params)
     min_nodes = int(cfg["min-nodes"])
+    # Input standardisation: the warm start's (so its weights keep their meaning), else pooled
+    # from the members' moments (one query message each: count, sum, sum of squares).
+    scale = load_scale(str(cfg["init-path"])) if str(cfg["init-path"]) else None
+    if scale is None:
+        scale = query_scale(cast(Grid, FastPollGrid(grid)), min_nodes, float(cfg["round-timeout"]))
 
     evaluate_fn = None
     if str(cfg["heldout-path"]):
         X_val, y_val = load_view(str(cfg["heldout-path"]))
+        X_val = standardize(X_val, scale)
 
         def evaluate_fn(server_round: int, arrays: ArrayRecord) -> MetricRecord:
             loss, acc = evaluate(arrays.to_numpy_ndarrays(), X_val, y_val)
@@ -134,10 +168,12 @@ def main(grid: Grid, context: Context) -> None:
         initial_arrays=ArrayRecord(params),
         num_rounds=int(cfg["num-server-rounds"]),
         timeout=float(cfg["round-timeout"]),
-        train_config=ConfigRecord({"local-epochs": int(cfg["local-epochs"])}),
+        train_config=ConfigRecord({"local-epochs": int(cfg["local-epochs"]),
+                                   "feature-mean": [float(v) for v in scale[0]],
+                                   "feature-std": [float(v) for v in scale[1]]}),
         evaluate_fn=evaluate_fn,
     )
     final = result.arrays.to_numpy_ndarrays() if len(result.arrays) else params
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    save_params(out_path, final)
+    save_params(out_path, final, scale)
     log(INFO, "Hayek: final weights written to %s", out_path)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 
 MAX_CLASSES = 4
@@ -189,18 +191,57 @@ def load_view(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return check_data(f["X"], f["y"])
 
 
-def save_params(path: str | Path, params: list[np.ndarray]) -> None:
-    """Write parameters as an npz (arrays arr_0, arr_1, ... in order), atomically."""
+def save_params(
+    path: str | Path, params: list[np.ndarray], scale: tuple[np.ndarray, np.ndarray] | None = None
+) -> None:
+    """Write parameters as an npz (arrays arr_0, arr_1, ... in order) and, if given, the input
+    standardisation (`mean`, `std`) the weights expect; atomically."""
     check_params(params)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, *[np.asarray(a, np.float32) for a in params])
+    extra = {} if scale is None else {"mean": np.asarray(scale[0], np.float32), "std": np.asarray(scale[1], np.float32)}
+    np.savez(tmp, *[np.asarray(a, np.float32) for a in params], **extra)
     tmp.replace(path)
 
 
 def load_params(path: str | Path) -> list[np.ndarray]:
     """Read parameters written by `save_params`."""
     with np.load(Path(path), allow_pickle=False) as f:
-        params = [np.asarray(f[f"arr_{i}"], np.float32) for i in range(len(f.files))]
+        n = sum(1 for k in f.files if k.startswith("arr_"))
+        params = [np.asarray(f[f"arr_{i}"], np.float32) for i in range(n)]
     check_params(params)
     return params
+
+
+def load_scale(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The input standardisation saved with the weights, if any."""
+    with np.load(Path(path), allow_pickle=False) as f:
+        if "mean" in f.files and "std" in f.files:
+            return np.asarray(f["mean"], np.float32), np.asarray(f["std"], np.float32)
+    return None
+
+
+def standardize(X: np.ndarray, scale: tuple[Any, Any] | None) -> np.ndarray:
+    """(X - mean) / std with the run's standardisation (identity when there is none)."""
+    if scale is None:
+        return X
+    mean, std = (np.asarray(v, np.float32) for v in scale)
+    return ((X - mean) / std).astype(np.float32)
+
+
+def moments(X: np.ndarray) -> dict[str, Any]:
+    """Count, per-feature sum and sum of squares: all a member shares for standardisation."""
+    X64 = X.astype(np.float64)
+    return {"n": int(len(X)), "sum": X64.sum(axis=0).tolist(), "sumsq": (X64 * X64).sum(axis=0).tolist()}
+
+
+def pooled_scale(replies: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the pooled data from the members' moments."""
+    n = sum(r["n"] for r in replies)
+    if n == 0:
+        raise ValueError("no rows on any node: cannot standardise")
+    s = np.sum([np.asarray(r["sum"]) for r in replies], axis=0)
+    ss = np.sum([np.asarray(r["sumsq"]) for r in replies], axis=0)
+    mean = s / n
+    std = np.sqrt(np.maximum(ss / n - mean**2, 0.0))
+    return mean.astype(np.float32), np.maximum(std, 1e-6).astype(np.float32)
