@@ -107,8 +107,17 @@ def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: 
 @with_common
 @click.option("--batch-size", type=int, default=64, show_default=True, help="rows published per round")
 @click.option("--listing-size", type=int, default=32, show_default=True, help="items listed when elected")
-def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: int, listing_size: int) -> None:
-    """Run the node: publish a batch each round, list when elected, reveal in time."""
+@click.option("--superlink", "superlinks", multiple=True,
+              help="an operator's SuperLink (host:port) to train with; repeatable, one SuperNode each")
+@click.option("--dp/--no-dp", default=True, show_default=True, help="client-side differential privacy")
+@click.option("--dp-clip", type=float, default=1.0, show_default=True, help="L2 clipping norm of updates")
+@click.option("--dp-epsilon", type=float, default=10.0, show_default=True)
+def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: int, listing_size: int,
+        superlinks: tuple[str, ...], dp: bool, dp_clip: float, dp_epsilon: float) -> None:
+    """Run the node: publish a batch each round, list when elected, reveal in time, and
+    serve Flower training (approved apps only) on its own data for each --superlink."""
+    from contextlib import ExitStack
+
     node = _node(home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size)
     stop = False
 
@@ -118,10 +127,15 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: in
 
     signal.signal(signal.SIGTERM, _stop)
     console.print(f"member {node.me} running; state in {home}")
-    try:
-        node.run(until=lambda: stop)
-    except KeyboardInterrupt:
-        pass
+    with ExitStack() as stack:
+        node.step()  # publish and export the view before any training message arrives
+        for link in superlinks:
+            stack.enter_context(node.supernode(link, dp_enabled=dp, dp_clip=dp_clip, dp_epsilon=dp_epsilon))
+            console.print(f"SuperNode serving {link} (training view {node.view_path})")
+        try:
+            node.run(until=lambda: stop)
+        except KeyboardInterrupt:
+            pass
 
 
 @member.command()

@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -35,6 +35,9 @@ from protocol.records import (
     verify_batch,
 )
 from protocol.store import BlobStore
+
+if TYPE_CHECKING:
+    from community_node.supernode import SuperNode
 
 
 @dataclass
@@ -185,12 +188,59 @@ class CommunityNode:
         self.state.update_listing(round, status="revealed", key_blob_id=key_blob)
         self._log("revealed", round=round, items=len(b.row_ids), key_blob=key_blob)
 
+    # ------------------------------------------------------------ Flower
+    @property
+    def view_path(self) -> Path:
+        return self.cfg.home / "view.npz"
+
+    @property
+    def approved_path(self) -> Path:
+        return self.cfg.home / "approved-apps.txt"
+
+    @property
+    def refusals_path(self) -> Path:
+        return self.cfg.home / "refusals.jsonl"
+
+    def sync_approved_apps(self) -> list[str]:
+        """Copy the community's on-chain list of approved training apps for the guard."""
+        hashes = self.chain.registry.approved_apps()
+        text = "# training app bundles approved by the community (CommunityRegistry)\n" + "\n".join(hashes) + "\n"
+        if not self.approved_path.exists() or self.approved_path.read_text() != text:
+            tmp = self.approved_path.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(self.approved_path)
+        return hashes
+
+    def refresh_view(self, current: int) -> None:
+        """Re-export the training view when a new round opens (the SuperNode reads the file
+        at every training message, so replacing it atomically is enough)."""
+        target = max(current, 1)
+        if self.state.get("view_round") == target and self.view_path.exists():
+            return
+        n = self.export_training_view(self.view_path, up_to_round=target)
+        self.state.put("view_round", target)
+        self._log("training_view", round=target, rows=n)
+
+    def supernode(self, superlink: str, dp_enabled: bool = True, dp_clip: float = 1.0,
+                  dp_epsilon: float = 10.0) -> "SuperNode":
+        """A SuperNode for `superlink` that trains only on this member's view and runs only
+        community-approved apps (use as a context manager)."""
+        from community_node.supernode import SuperNode
+
+        self.sync_approved_apps()
+        work = self.cfg.home / "supernodes" / superlink.replace(":", "_")
+        return SuperNode(superlink, self.view_path, approved=self.approved_path, refusals=self.refusals_path,
+                         work_dir=work, dp_enabled=dp_enabled, dp_clip=dp_clip, dp_epsilon=dp_epsilon)
+
     # ------------------------------------------------------------ the loop
     def step(self) -> None:
         """One pass over every duty; safe to repeat and to interrupt."""
         g = self.chain.game
         current = g.round_count()
         self.publish_train_batch(current + 1)  # data for the next round's training
+        self.sync_approved_apps()
+        if self.state.get("feature_count") is not None:
+            self.refresh_view(current)
         if current >= 1:
             phase = g.phase(current)
             if phase == "listing" and self.me in g.committee(current):

@@ -46,6 +46,8 @@ contract CommunityRegistry is ICommunityRegistry, Ownable {
     mapping(address => Membership[]) private _history;
     mapping(address => Bond) private _bonds;
     mapping(bytes32 => BatchInfo) private _batches;
+    bytes32[] private _apps;
+    mapping(bytes32 => uint256) private _appIndex; // index + 1 in _apps
 
     modifier onlyGame() {
         if (msg.sender != game) revert OnlyGame(msg.sender);
@@ -68,6 +70,22 @@ contract CommunityRegistry is ICommunityRegistry, Ownable {
     }
 
     // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc ICommunityRegistry
+    function setAppApproval(bytes32 fabHash, bool approved) external onlyOwner {
+        uint256 idx = _appIndex[fabHash];
+        if (approved && idx == 0) {
+            _apps.push(fabHash);
+            _appIndex[fabHash] = _apps.length;
+        } else if (!approved && idx != 0) {
+            bytes32 last = _apps[_apps.length - 1];
+            _apps[idx - 1] = last;
+            _appIndex[last] = idx;
+            _apps.pop();
+            delete _appIndex[fabHash];
+        }
+        emit AppApproval(fabHash, approved);
+    }
 
     /// @inheritdoc ICommunityRegistry
     function addMember(address account) external onlyOwner {
@@ -201,6 +219,11 @@ contract CommunityRegistry is ICommunityRegistry, Ownable {
     /// @inheritdoc ICommunityRegistry
     function members() external view returns (address[] memory) {
         return _members;
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function approvedApps() external view returns (bytes32[] memory) {
+        return _apps;
     }
 
     /// @inheritdoc ICommunityRegistry

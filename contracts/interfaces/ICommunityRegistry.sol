@@ -47,7 +47,13 @@ interface ICommunityRegistry {
         uint64 indexed round, address indexed member, bytes32 merkleRoot, uint32 recordCount, bytes32 manifestId
     );
 
+    /// @notice Governance approved (or withdrew approval of) the training app bundle with
+    /// this SHA-256 `fabHash`; members' nodes run only approved bundles.
+    event AppApproval(bytes32 indexed fabHash, bool approved);
+
     // ---------------------------------------------------------------- governance
+    /// @notice Approve or withdraw a training app bundle (its SHA-256) for members' nodes.
+    function setAppApproval(bytes32 fabHash, bool approved) external;
     function addMember(address account) external;
     function removeMember(address account) external;
 
@@ -76,6 +82,8 @@ interface ICommunityRegistry {
     function isMember(address account, uint64 round) external view returns (bool);
     function bondOf(address member) external view returns (uint256);
     function members() external view returns (address[] memory);
+    /// @notice Every training app bundle hash currently approved.
+    function approvedApps() external view returns (bytes32[] memory);
     /// @notice The committed batch with this root: its member, round and record count.
     function batchOf(bytes32 merkleRoot) external view returns (address member, uint64 round, uint32 recordCount);
 }

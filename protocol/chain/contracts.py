@@ -214,6 +214,13 @@ class CommunityRegistry(Bound):
     ) -> TxReceipt:
         return self.send(member, "commitBatch", round, root, count, manifest_id)
 
+    def set_app_approval(self, governance: LocalAccount, fab_hash: bytes, approved: bool = True) -> TxReceipt:
+        return self.send(governance, "setAppApproval", fab_hash, approved)
+
+    def approved_apps(self) -> list[str]:
+        """Approved training app bundles, as lowercase SHA-256 hex (how Flower names a FAB)."""
+        return [bytes(h).hex() for h in self.call("approvedApps")]
+
     def is_member(self, who: str, round: int) -> bool:
         return bool(self.call("isMember", who, round))
 

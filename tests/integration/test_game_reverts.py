@@ -186,6 +186,7 @@ def test_unauthorised_governance_calls_revert(game: DevGame) -> None:
     reverts("OwnableUnauthorizedAccount", lambda: g.cancel(outsider, rnd))
     reverts("OwnableUnauthorizedAccount", lambda: reg.add_member(outsider, outsider.address))
     reverts("OwnableUnauthorizedAccount", lambda: reg.remove_member(outsider, game.members[0].address))
+    reverts("OwnableUnauthorizedAccount", lambda: reg.set_app_approval(outsider, b"\1" * 32))
     reverts("OwnableUnauthorizedAccount", lambda: g.send(outsider, "setCommitteeSize", 1))
     reverts("OnlyGame", lambda: reg.send(outsider, "slashBond", game.members[0].address, rnd, outsider.address))
     reverts("OnlyGame", lambda: game.chain.models.send(outsider, "recordProfit", b"\1" * 32, rnd, 10**30))
