@@ -30,6 +30,7 @@ def main() -> None:
 
 def _register() -> None:
     from community_node import cli as member_cmds
+    from operator_node import cli as operator_cmds
     from protocol.cli import chain_cmds, demo_cmds
 
     main.add_command(chain_cmds.devnet)
@@ -38,6 +39,9 @@ def _register() -> None:
     main.add_command(demo_cmds.demo_round)
     main.add_command(member_cmds.member)
     main.add_command(member_cmds.store)
+    main.add_command(operator_cmds.operator)
+    main.add_command(operator_cmds.srs)
+    main.add_command(operator_cmds.infer)
 
 
 _register()

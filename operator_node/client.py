@@ -1,0 +1,56 @@
+"""The inference client: pick a model by its on-chain record, query it, verify the proof."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import httpx
+
+from operator_node.verify import RegisteredModel, verify_registered
+from operator_node.zk import ProofBundle, ProofRejected
+from protocol.chain import Chain
+from protocol.chain.contracts import ModelRecord
+from protocol.errors import HayekError
+from protocol.store import BlobStore
+
+
+class NoModel(HayekError):
+    pass
+
+
+def best_model(chain: Chain) -> ModelRecord:
+    """The registered model with the best cumulative realised profit (ties: most rounds)."""
+    models = [m for m in chain.models.all() if m.endpoint.startswith("http")]
+    if not models:
+        raise NoModel("no registered model with an inference endpoint")
+    return max(models, key=lambda m: (m.cumulative_profit_wad, m.rounds_traded))
+
+
+def query(endpoint: str, x: Sequence[float], timeout: float = 120.0) -> tuple[bytes, ProofBundle]:
+    r = httpx.post(endpoint.rstrip("/") + "/infer", json={"input": list(x)}, timeout=timeout)
+    if r.status_code != 200:
+        raise HayekError(f"{endpoint} answered {r.status_code}: {r.text[:200]}")
+    body = r.json()
+    return bytes.fromhex(body["model_hash"].removeprefix("0x")), ProofBundle.from_dict(body["proof"])
+
+
+def query_and_verify(chain: Chain, store: BlobStore, x: Sequence[float], model_hash: bytes | None = None,
+                     onchain: bool = False) -> dict[str, Any]:
+    record = chain.models.model(model_hash) if model_hash else best_model(chain)
+    claimed, bundle = query(record.endpoint, x)
+    if claimed != record.model_hash:
+        raise ProofRejected(ProofRejected.WRONG_ARTIFACTS, "the service answers for another model",
+                            record.model_hash.hex(), claimed.hex())
+    with tempfile.TemporaryDirectory() as t:
+        reg = RegisteredModel.fetch(chain, store, record.model_hash, Path(t))
+        output = verify_registered(reg, bundle, x)
+    result: dict[str, Any] = {"model_hash": "0x" + record.model_hash.hex(), "endpoint": record.endpoint,
+                              "cumulative_profit": record.cumulative_profit_wad / 1e18,
+                              "output": list(output), "verified_offchain": True, "verified_onchain": None}
+    if onchain:
+        from operator_node.onchain import verify_onchain
+
+        result["verified_onchain"] = verify_onchain(chain, record.model_hash, bundle)
+    return result
