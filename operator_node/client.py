@@ -52,5 +52,5 @@ def query_and_verify(chain: Chain, store: BlobStore, x: Sequence[float], model_h
     if onchain:
         from operator_node.onchain import verify_onchain
 
-        result["verified_onchain"] = verify_onchain(chain, record.model_hash, bundle)
+        result["verified_onchain"] = verify_onchain(chain, store, record.model_hash, bundle)
     return result

@@ -117,3 +117,23 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         r = httpx.post(f"http://127.0.0.1:{port}/verify", timeout=120,
                        json={"model_hash": "0x" + model.model_hash.hex(), "input": x, "proof": honest.to_dict()})
         assert r.json()["valid"] is True
+
+        # On-chain: the reusable EZKL verifier behind ModelVerifier, bound to the model hash.
+        from operator_node.onchain import bind_model, deploy_verifier, verify_onchain
+        from protocol.chain import ContractReverted
+
+        deploy_verifier(game.chain, game.governance)
+        bind_model(game.chain, game.traders[0], model.prover)
+        assert verify_onchain(game.chain, store, model.model_hash, honest) is True
+        with pytest.raises(ContractReverted) as reverted:
+            verify_onchain(game.chain, store, model.model_hash, forged)
+        assert reverted.value.error == "WrongModel"
+        tampered = list(honest.instances)
+        tampered[-1] = (tampered[-1] + 1) % (2**254)
+        bad = type(honest)(honest.output, honest.proof_json, tuple(tampered))
+        try:
+            rejected = not verify_onchain(game.chain, store, model.model_hash, bad)
+        except ContractReverted:
+            rejected = True
+        assert rejected  # a tampered output instance does not verify
+        assert query_and_verify(game.chain, store, x, model.model_hash, onchain=True)["verified_onchain"] is True
