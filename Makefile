@@ -50,10 +50,12 @@ test: compile
 	$(PYTEST) -q tests
 
 demo: compile
-	$(VENV)/bin/hayek demo-round
+	$(VENV)/bin/hayek demo
 
 bench: compile
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_zk.py
+	test -f scripts/bench_fl.py && $(PY) scripts/bench_fl.py || true
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from operator_node.state import OperatorState
 from operator_node.strategy import Plan, kelly_orders, to_belief_orders
+from protocol import lmsr
 from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.errors import HayekError
@@ -104,17 +105,43 @@ class OperatorNode:
         probs = model.predict_proba(np.asarray(rows, dtype=np.float32))
         return {i: [float(p) for p in row] for i, row in zip(ids, probs)}
 
+    def spent_per_item(self, round: int) -> dict[int, int]:
+        """What this trader paid per item: replay the round's trades with the exact mirror."""
+        assert self.chain.deployment is not None
+        g = self.chain.game
+        b = g.round_info(round)["liquidityWad"]
+        k_count = g.outcome_count()
+        q: dict[int, list[int]] = {}
+        spent: dict[int, int] = {}
+        for ev in g.logs("Traded", from_block=self.chain.deployment.deployed_block, round=round):
+            skipped = ev["skipped"]
+            for n, w in enumerate(ev["orders"]):
+                if (skipped[n >> 8] >> (n & 255)) & 1:
+                    continue
+                o = Order.decode(w)
+                qi = q.setdefault(o.item, [0] * k_count)
+                if ev["trader"] == self.me:
+                    spent[o.item] = spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
+                qi[o.outcome] += o.shares_wad
+        return spent
+
     def plan(self, round: int, model: Model) -> Plan:
+        """Plan this pass: the round's bankroll is fixed from the balance at the round's first
+        pass (so wealth earned by better models is what lets them bet more next round)."""
         g = self.chain.game
         beliefs = self.beliefs(round, model)
         quantities = {i: g.quantities(round, i) for i in beliefs}
         b = g.round_info(round)["liquidityWad"]
-        balance = self.chain.token.balance_of(self.me)
-        bankroll = int(balance * self.cfg.bankroll_fraction)
+        key = f"bankroll:{round}"
+        bankroll = self.state.get(key)
+        if bankroll is None:
+            bankroll = int(self.chain.token.balance_of(self.me) * self.cfg.bankroll_fraction)
+            self.state.put(key, bankroll)
+        if self.cfg.strategy == "kelly":
+            held = {i: g.shares_of(round, self.me, i) for i in beliefs}
+            return kelly_orders(quantities, beliefs, int(bankroll), b, held=held, spent=self.spent_per_item(round))
         spent = g.trader(round, self.me)["costWad"]
-        budget = max(bankroll - spent, 0)
-        planner = kelly_orders if self.cfg.strategy == "kelly" else to_belief_orders
-        return planner(quantities, beliefs, budget, b)
+        return to_belief_orders(quantities, beliefs, max(int(bankroll) - spent, 0), b)
 
     def trade(self, round: int) -> bool:
         """Plan and send the next pass if it is due; True if a trade was sent."""
@@ -149,8 +176,6 @@ class OperatorNode:
         model = self.model_for(round)
         g = self.chain.game
         # Slippage bound: the planned cost against current quantities, plus 2%.
-        from protocol import lmsr
-
         b = g.round_info(round)["liquidityWad"]
         planned = 0
         for w in orders:

@@ -45,27 +45,39 @@ def _expected_log_wealth(p: Sequence[float], k: int, shares: int, cost: int, wea
     return total
 
 
-def kelly_shares(q: Sequence[int], k: int, p: Sequence[float], wealth_wad: int, b_wad: int) -> int:
-    """Shares of outcome k that maximise expected log wealth with `wealth_wad` to bet.
+def kelly_shares(
+    q: Sequence[int], k: int, p: Sequence[float], wealth_wad: int, b_wad: int, held: Sequence[int] | None = None
+) -> int:
+    """Shares of outcome k that maximise expected log wealth, with `wealth_wad` of cash for
+    this item and `held` shares per outcome already owned (buy-only markets: a bettor who
+    holds too much of one outcome rebalances by buying the other).
 
-    Marginal value of one more share at x: p_k/(W - c + x) - (Σ_j p_j/(W - c + x[j=k])) c'(x);
-    c'(x) is the price after buying x. It decreases in x, so bisect for its zero, never
-    spending more than `wealth_wad` (exact mirror costs)."""
-    price_k = lmsr.prices(q, b_wad)[k]
-    if p[k] <= price_k or wealth_wad <= 0:
+    Terminal wealth if y happens: W - c(x) + x·[y = k] + held[y]. The marginal value of one
+    more share, p_k(1 - π)/(W - c + x + h_k) - Σ_{j≠k} p_j π/(W - c + h_j) with π the price
+    after buying x, decreases in x: bisect for its zero, never spending more than W."""
+    h = list(held) if held is not None else [0] * len(q)
+    if wealth_wad <= 0 or p[k] <= 0:
         return 0
 
     def marginal(x: int) -> float:
-        cost, _ = lmsr.quote(q, k, x, b_wad) if x > 0 else (0, 0)
+        cost = lmsr.quote(q, k, x, b_wad)[0] if x > 0 else 0
         after = list(q)
         after[k] += x
         pi = lmsr.prices(after, b_wad)[k]
         rest = wealth_wad - cost
-        win = rest + x
-        lose_terms = sum(pj for j, pj in enumerate(p) if j != k) / rest if rest > 0 else math.inf
-        return p[k] * (1 - pi) / win - lose_terms * pi if win > 0 else -math.inf
+        win = rest + x + h[k]
+        if win <= 0:
+            return -math.inf
+        lose = 0.0
+        for j, pj in enumerate(p):
+            if j != k and pj > 0:
+                if rest + h[j] <= 0:
+                    return -math.inf
+                lose += pj / (rest + h[j])
+        return p[k] * (1 - pi) / win - lose * pi
 
-    # Upper bound: the most shares the wealth can buy.
+    if marginal(0) <= 0:  # no edge at the current price, given what is already held
+        return 0
     lo, hi = 0, max(1, wealth_wad)
     while lmsr.quote(q, k, hi, b_wad)[0] <= wealth_wad:
         hi *= 2
@@ -85,8 +97,12 @@ def kelly_orders(
     bankroll_wad: int,
     b_wad: int,
     min_edge: float = 0.0,
+    held: Mapping[int, Sequence[int]] | None = None,
+    spent: Mapping[int, int] | None = None,
 ) -> Plan:
-    """Split the bankroll evenly over the items and bet each share Kelly-optimally.
+    """Split the round's bankroll evenly over the items and bet each share Kelly-optimally,
+    given what this bettor already holds and spent on the item (so a second pass rebalances
+    toward the log-optimal position at the new prices instead of betting afresh).
 
     Each order's limit is the model's own belief: if someone moved the price past it
     before this trade lands, the item is skipped rather than bought above its value."""
@@ -101,7 +117,8 @@ def kelly_orders(
         k = max(range(len(p)), key=lambda j: p[j] - prices[j])
         if p[k] - prices[k] <= min_edge:
             continue
-        x = kelly_shares(q, k, p, per_item, b_wad)
+        cash = per_item - (spent or {}).get(i, 0)
+        x = kelly_shares(q, k, p, cash, b_wad, (held or {}).get(i))
         if x <= 0:
             continue
         cost, _ = lmsr.quote(q, k, x, b_wad)

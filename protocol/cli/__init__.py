@@ -36,7 +36,7 @@ def _register() -> None:
     main.add_command(chain_cmds.devnet)
     main.add_command(chain_cmds.deploy)
     main.add_command(chain_cmds.status)
-    main.add_command(demo_cmds.demo_round)
+    main.add_command(demo_cmds.demo)
     main.add_command(member_cmds.member)
     main.add_command(member_cmds.store)
     main.add_command(operator_cmds.operator)

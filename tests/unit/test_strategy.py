@@ -65,3 +65,12 @@ def test_to_belief_moves_prices_to_beliefs() -> None:
     plan = to_belief_orders({0: [0, 0]}, {0: [0.25, 0.75]}, 10 * WAD, b)
     (o,) = plan.orders
     assert abs(lmsr.prices([0, o.shares_wad], b)[1] - 0.75) < 1e-6
+
+
+def test_kelly_accounts_for_shares_already_held() -> None:
+    b = WAD // 2
+    fresh = kelly_shares([0, 0], 1, [0.2, 0.8], WAD, b)
+    assert kelly_shares([0, 0], 1, [0.2, 0.8], WAD, b, held=[0, fresh // 2]) < fresh
+    assert kelly_shares([0, 0], 1, [0.2, 0.8], WAD, b, held=[0, 10 * WAD]) == 0
+    # Holding much of outcome 1 makes buying some outcome 0 worthwhile even at a fair price.
+    assert kelly_shares([0, 0], 0, [0.5, 0.5], WAD, b, held=[0, 5 * WAD]) > 0
