@@ -174,6 +174,7 @@ class Demo:
             for r in range(1, cfg.rounds + 1):
                 self.play_round(r)
             self.final_query(stack)
+            self.summary["onchain"] = self.onchain_facts()
         if cfg.plots:
             self.plot()
         return self.summary
@@ -342,6 +343,17 @@ class Demo:
                 owed += info["obligationsWad"] - info["paidOutWad"]
         balance = self.game.chain.token.balance_of(self.game.deployment.addresses["PredictionGame"])
         return balance == owed
+
+    def onchain_facts(self) -> dict[str, Any]:
+        """What the chain says at the end (kept in the summary: the devnet stops with the demo)."""
+        chain = self.game.chain
+        return {
+            "models": [{"model_hash": "0x" + m.model_hash.hex(), "operator": m.operator,
+                        "cumulative_profit": m.cumulative_profit_wad / WAD, "rounds_traded": m.rounds_traded}
+                       for m in chain.models.all()],
+            "game_balance": chain.token.balance_of(self.game.deployment.addresses["PredictionGame"]) / WAD,
+            "member_bonds": [chain.registry.bond_of(a.address) / WAD for a in self.game.members],
+        }
 
     def print_round(self, s: dict[str, Any]) -> None:
         t = Table(title=f"round {s['round']}: {s['items']} items, settled={s['settled']}, "
