@@ -36,6 +36,7 @@ def _register() -> None:
     main.add_command(chain_cmds.devnet)
     main.add_command(chain_cmds.deploy)
     main.add_command(chain_cmds.status)
+    main.add_command(chain_cmds.round_)
     main.add_command(demo_cmds.demo)
     main.add_command(member_cmds.member)
     main.add_command(member_cmds.store)

@@ -14,6 +14,8 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
+from web3 import Web3
+
 from protocol.chain import Chain, Deployment, Devnet, GameParams, deploy as deploy_contracts, dev_accounts
 from protocol.errors import HayekError
 
@@ -77,7 +79,10 @@ def deploy(rpc: str, out: Path, outcomes: int, committee_size: int, max_items_pe
     mints = []
     for m in mint_to:
         addr, _, amount = m.partition(":")
-        mints.append((addr, int(float(amount or "0") * WAD)))
+        try:
+            mints.append((Web3.to_checksum_address(addr), int(float(amount or "0") * WAD)))
+        except ValueError as e:
+            raise HayekError(f"--mint {m!r}: expected ADDRESS:TOKENS ({e})") from None
     dep = deploy_contracts(chain, gov, params, mint=mints, progress=lambda s: console.print(s) if not as_json else None)
     dep.save(out)
     if as_json:
@@ -117,3 +122,77 @@ def status(deployment: Path, round_: int | None, address: str | None) -> None:
         t.add_row("positions", str(tr["positions"]))
         t.add_row("redeemed", str(tr["redeemed"]))
     console.print(t)
+
+
+@click.group("round")
+def round_() -> None:
+    """Governance and anyone: open and fund a round, elect its committee, settle it."""
+
+
+def _chain(deployment: Path) -> Chain:
+    dep = Deployment.load(deployment)
+    return Chain(dep.rpc_url, dep)
+
+
+deployment_opt = click.option("--deployment", type=click.Path(path_type=Path, exists=True),
+                              default=DEFAULT_RECORD, show_default=True)
+
+
+@round_.command("open")
+@deployment_opt
+@click.option("--items", type=int, default=64, show_default=True, help="items the subsidy must cover")
+@click.option("--liquidity", type=float, default=0.5, show_default=True, help="LMSR b per item (tokens)")
+@click.option("--listing-secs", type=int, default=600, show_default=True)
+@click.option("--trading-secs", type=int, default=600, show_default=True)
+@click.option("--reveal-secs", type=int, default=600, show_default=True)
+def open_round(deployment: Path, items: int, liquidity: float, listing_secs: int, trading_secs: int,
+               reveal_secs: int) -> None:
+    """Open the next round funded for --items items (governance key: HAYEK_GOVERNANCE_KEY, or
+    the devnet's dev account). Approves the subsidy from the governance account."""
+    from protocol.lmsr import max_loss_up
+
+    chain = _chain(deployment)
+    gov = governance_account(int(chain.w3.eth.chain_id))
+    b = int(liquidity * WAD)
+    subsidy = items * max_loss_up(b, chain.game.outcome_count())
+    chain.token.approve(gov, chain.game.address, subsidy)
+    rnd = chain.game.open_round(gov, subsidy, b, listing_secs, trading_secs, reveal_secs)
+    console.print(f"round {rnd} open: subsidy {subsidy / WAD:.4f} tokens for {items} items, b = {liquidity}")
+
+
+@round_.command()
+@deployment_opt
+@click.option("--round", "rnd", type=int, default=None)
+def elect(deployment: Path, rnd: int | None) -> None:
+    """Elect the round's committee once its seed block exists (anyone may)."""
+    chain = _chain(deployment)
+    gov = governance_account(int(chain.w3.eth.chain_id))
+    seated = chain.game.elect(gov, rnd or chain.game.round_count())
+    console.print("committee: " + ", ".join(seated))
+
+
+@round_.command()
+@deployment_opt
+@click.option("--round", "rnd", type=int, default=None)
+def settle(deployment: Path, rnd: int | None) -> None:
+    """Settle a round after its reveal deadline (anyone may)."""
+    chain = _chain(deployment)
+    gov = governance_account(int(chain.w3.eth.chain_id))
+    rnd = rnd or chain.game.round_count()
+    chain.game.settle(gov, rnd)
+    console.print(f"round {rnd} settled")
+
+
+@round_.command()
+@deployment_opt
+@click.option("--to", "phase", type=click.Choice(["trading", "revealing", "settleable"]), required=True)
+@click.option("--round", "rnd", type=int, default=None)
+def advance(deployment: Path, phase: str, rnd: int | None) -> None:
+    """Devnet only: move anvil's clock to the start of a phase of the round."""
+    chain = _chain(deployment)
+    if int(chain.w3.eth.chain_id) != DEVNET_CHAIN_ID:
+        raise HayekError("advance moves the clock of a local devnet only")
+    rnd = rnd or chain.game.round_count()
+    field = {"trading": "listingEnds", "revealing": "tradingEnds", "settleable": "revealEnds"}[phase]
+    chain.advance_to(int(chain.game.round_info(rnd)[field]))
+    console.print(f"round {rnd}: {chain.game.phase(rnd)}")
