@@ -7,16 +7,14 @@ same values and never reuses a nonce for a different plaintext."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from protocol.crypto import NonceSequence
+from protocol.localdb import LocalDB
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (
   id INTEGER PRIMARY KEY,
   features TEXT NOT NULL,            -- JSON list of fixed-point ints
@@ -78,27 +76,8 @@ class ListingRow:
     status: str
 
 
-class NodeState:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def tx(self) -> "_Tx":
-        return _Tx(self.db)
-
-    # ------------------------------------------------------------ meta
-    def get(self, key: str, default: Any = None) -> Any:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
-
-    def put(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+class NodeState(LocalDB):
+    SCHEMA = SCHEMA
 
     def log(self, kind: str, **detail: Any) -> None:
         self.db.execute(
@@ -198,17 +177,3 @@ class NodeState:
     def update_listing(self, round: int, **fields: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in fields)
         self.db.execute(f"UPDATE listings SET {sets} WHERE round = ?", [*fields.values(), round])
-
-
-class _Tx:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-

@@ -5,13 +5,12 @@ restarted mid-round checks the chain instead of trading twice."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from protocol.localdb import LocalDB
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
   round INTEGER PRIMARY KEY, model_hash TEXT NOT NULL, artifacts TEXT NOT NULL,
   registered INTEGER NOT NULL DEFAULT 0
@@ -38,23 +37,8 @@ class TradeRow:
     tx: str | None
 
 
-class OperatorState:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
-
-    def put(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+class OperatorState(LocalDB):
+    SCHEMA = SCHEMA
 
     # ------------------------------------------------------------ models
     def save_model(self, round: int, model_hash: bytes, artifacts: dict[str, Any]) -> None:
