@@ -474,11 +474,14 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     settled = [s for s in rounds if s["settled"]]
     if settled:
         summary["market_log_loss"] = float(np.mean([s["market_log_loss"] for s in settled]))
-        per_model: dict[str, list[float]] = {}
+        # A model hash trades one round (operators retrain each round): "best model" is the
+        # operator whose models had the lowest mean log loss over the settled rounds.
+        per_operator: dict[int, list[float]] = {}
         for s in settled:
             for m in s["models"]:
-                per_model.setdefault(m["model_hash"], []).append(m["log_loss"])
-        summary["best_model_log_loss"] = min(float(np.mean(v)) for v in per_model.values()) if per_model else None
+                per_operator.setdefault(m["operator"], []).append(m["log_loss"])
+        summary["best_model_log_loss"] = (min(float(np.mean(v)) for v in per_operator.values())
+                                          if per_operator else None)
         avgs = [s["average_model_log_loss"] for s in settled if s["average_model_log_loss"] is not None]
         summary["average_model_log_loss"] = float(np.mean(avgs)) if avgs else None
     if cfg.summary:
