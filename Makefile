@@ -55,7 +55,7 @@ demo: compile
 bench: compile
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_zk.py
-	test -f scripts/bench_fl.py && $(PY) scripts/bench_fl.py || true
+	$(PY) scripts/bench_fl.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache

@@ -65,7 +65,7 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
         rnd = game.open_round(WAD // 2, items=12)
         committee = [a.address for a in game.elect(rnd)]
         g = game.chain.game
-        wait_for(lambda: len(g.listings(rnd)) == 3, 180, "three listings")
+        wait_for(lambda: len(g.listings(rnd)) == 3, 300, "three listings")
         victim = committee[0]
         os.killpg(procs[victim].pid, signal.SIGKILL)  # between listing and reveal
         procs[victim].wait(10)
@@ -77,7 +77,7 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
         game.to_phase(rnd, "revealing")
         start(victim)  # restarted in the reveal phase
         try:
-            wait_for(lambda: all(lst["revealed"] for lst in g.listings(rnd)), 180, "every listing revealed")
+            wait_for(lambda: all(lst["revealed"] for lst in g.listings(rnd)), 300, "every listing revealed")
         except AssertionError as e:
             raise AssertionError(f"{e}; restarted node's log:\n{(homes[victim] / 'run.log').read_text()[-3000:]}")
         assert g.phase(rnd) == "revealing"  # before the deadline

@@ -1,0 +1,1 @@
+"""Baseline Flower app for scripts/bench_fl.py (stock ClientApp/ServerApp/FedAvg)."""
