@@ -82,9 +82,19 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
             raise AssertionError(f"{e}; restarted node's log:\n{(homes[victim] / 'run.log').read_text()[-3000:]}")
         assert g.phase(rnd) == "revealing"  # before the deadline
 
+        # The node records the reveal (and publishes the key) just after its transaction lands.
+        def recorded() -> bool:
+            st = NodeState(homes[victim] / "node.sqlite")
+            try:
+                lst = st.listing(rnd)
+                return lst is not None and lst.status == "revealed"
+            finally:
+                st.close()
+
+        wait_for(recorded, 120, "the restarted node to record its reveal")
         state = NodeState(homes[victim] / "node.sqlite")
         listing = state.listing(rnd)
-        assert listing is not None and listing.status == "revealed"
+        assert listing is not None and listing.key_blob_id is not None
         batches = state.batches()
         assert len(batches) >= before["batches"]  # nothing lost
         nonces = [b.nonce for b in batches]
