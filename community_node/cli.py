@@ -94,12 +94,13 @@ def with_common(f):  # type: ignore[no-untyped-def]
 @click.option("--drop-columns", default="", help="comma-separated columns to ignore")
 @click.option("--holdback", type=float, default=0.25, show_default=True,
               help="fraction kept unpublished for committee duty")
+@click.option("--seed", type=int, default=0, show_default=True, help="seeds which rows are held back")
 def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: Path, label_column: str,
-            drop_columns: str, holdback: float) -> None:
+            drop_columns: str, holdback: float, seed: int) -> None:
     """Import a CSV: feature columns plus a label column with any two (or K) distinct values."""
     node = _node(home, deployment, store, keystore)
     drops = [c for c in drop_columns.split(",") if c]
-    counts = node.import_csv(csv_path, label_column, drops, holdback)
+    counts = node.import_csv(csv_path, label_column, drops, holdback, seed=seed)
     console.print(counts)
 
 
@@ -112,13 +113,15 @@ def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: 
 @click.option("--dp/--no-dp", default=True, show_default=True, help="client-side differential privacy")
 @click.option("--dp-clip", type=float, default=1.0, show_default=True, help="L2 clipping norm of updates")
 @click.option("--dp-epsilon", type=float, default=10.0, show_default=True)
+@click.option("--poll-seconds", type=float, default=0.5, show_default=True)
 def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: int, listing_size: int,
-        superlinks: tuple[str, ...], dp: bool, dp_clip: float, dp_epsilon: float) -> None:
+        superlinks: tuple[str, ...], dp: bool, dp_clip: float, dp_epsilon: float, poll_seconds: float) -> None:
     """Run the node: publish a batch each round, list when elected, reveal in time, and
     serve Flower training (approved apps only) on its own data for each --superlink."""
     from contextlib import ExitStack
 
-    node = _node(home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size)
+    node = _node(home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size,
+                 poll_seconds=poll_seconds)
     stop = False
 
     def _stop(*_: object) -> None:
@@ -130,7 +133,8 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: in
     with ExitStack() as stack:
         node.step()  # publish and export the view before any training message arrives
         for link in superlinks:
-            stack.enter_context(node.supernode(link, dp_enabled=dp, dp_clip=dp_clip, dp_epsilon=dp_epsilon))
+            node.supernodes.append(stack.enter_context(
+                node.supernode(link, dp_enabled=dp, dp_clip=dp_clip, dp_epsilon=dp_epsilon)))
             console.print(f"SuperNode serving {link} (training view {node.view_path})")
         try:
             node.run(until=lambda: stop)

@@ -58,6 +58,8 @@ class CommunityNode:
         self.store = store
         self.say = say
         self.state = NodeState(config.home / "node.sqlite")
+        self.supernodes: list["SuperNode"] = []  # the running node's (for its status)
+        self.status_path = config.home / "status.json"
 
     @property
     def domain(self) -> Domain:
@@ -211,10 +213,12 @@ class CommunityNode:
             tmp.replace(self.approved_path)
         return hashes
 
-    def refresh_view(self, current: int) -> None:
-        """Re-export the training view when a new round opens (the SuperNode reads the file
-        at every training message, so replacing it atomically is enough)."""
-        target = max(current, 1)
+    def refresh_view(self, current: int, settled: bool = False) -> None:
+        """Export the training view for the next round to train: as soon as the current round
+        is settled (its revealed validation set joins the view) so that it is ready before the
+        next round opens. The SuperNode reads the file at every training message, so replacing
+        it atomically is enough."""
+        target = current + 1 if settled else max(current, 1)
         if self.state.get("view_round") == target and self.view_path.exists():
             return
         n = self.export_training_view(self.view_path, up_to_round=target)
@@ -233,16 +237,17 @@ class CommunityNode:
                          work_dir=work, dp_enabled=dp_enabled, dp_clip=dp_clip, dp_epsilon=dp_epsilon)
 
     # ------------------------------------------------------------ the loop
-    def step(self) -> None:
-        """One pass over every duty; safe to repeat and to interrupt."""
+    def step(self) -> dict[str, object]:
+        """One pass over every duty; safe to repeat and to interrupt. Returns (and writes to
+        status.json) where the node stands, for `hayek member status` and devnet drivers."""
         g = self.chain.game
         current = g.round_count()
         self.publish_train_batch(current + 1)  # data for the next round's training
         self.sync_approved_apps()
+        phase = g.phase(current) if current >= 1 else None
         if self.state.get("feature_count") is not None:
-            self.refresh_view(current)
+            self.refresh_view(current, settled=phase in ("settled", "cancelled"))
         if current >= 1:
-            phase = g.phase(current)
             if phase == "listing" and self.me in g.committee(current):
                 self.list_for(current)
         for lst in self.state.listings():
@@ -254,6 +259,21 @@ class CommunityNode:
             elif phase in ("settleable", "settled", "cancelled"):
                 self.state.update_listing(lst.round, status="missed")
                 self._log("missed_reveal", round=lst.round, phase=phase)
+        return self.write_status(current, phase)
+
+    def write_status(self, current: int, phase: str | None) -> dict[str, object]:
+        import json
+        import os
+
+        status: dict[str, object] = {
+            "time": time.time(), "pid": os.getpid(), "round": current, "phase": phase,
+            "view_round": self.state.get("view_round"),
+            "supernodes": {sn.superlink: sn.node_id() for sn in self.supernodes},
+        }
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status))
+        tmp.replace(self.status_path)
+        return status
 
     def run(self, until: Callable[[], bool] = lambda: False) -> None:
         while not until():

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_node.flower import (
+    die_with_parent,
     flower_env,
     flower_executable,
     free_port,
@@ -112,6 +113,7 @@ class SuperNode:
         self.guard_log = self.work_dir / "guard.log"
         self._node: subprocess.Popen | None = None
         self._guard: subprocess.Popen | None = None
+        self._log_start = 0
 
     @property
     def runtime_api_address(self) -> str:
@@ -121,6 +123,7 @@ class SuperNode:
         if self._node is not None:
             return self
         self.flwr_home.mkdir(parents=True, exist_ok=True)
+        self._log_start = self.supernode_log.stat().st_size if self.supernode_log.exists() else 0
         env = flower_env(self.flwr_home)
         node_cmd = [
             flower_executable("flower-supernode"),
@@ -134,7 +137,7 @@ class SuperNode:
         with self.supernode_log.open("ab") as log_file:
             self._node = subprocess.Popen(
                 node_cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.work_dir, start_new_session=True,
+                env=env, cwd=self.work_dir, start_new_session=True, preexec_fn=die_with_parent,
             )
         try:
             if not wait_for_port(self.host, self.port, self._node, self.start_timeout):
@@ -158,7 +161,7 @@ class SuperNode:
                 self._guard = subprocess.Popen(
                     guard_cmd, stdout=log_file, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=guard_env, cwd=self.work_dir,
-                    start_new_session=True,
+                    start_new_session=True, preexec_fn=die_with_parent,
                 )
         except BaseException:
             self.stop()
@@ -193,14 +196,25 @@ class SuperNode:
                     self.superlink, f"{name} exited with {proc.returncode}:\n" + tail(log)
                 )
 
+    def node_id(self) -> int | None:
+        """The id the SuperLink gave this node (from the SuperNode's log), if it has one yet."""
+        try:
+            with self.supernode_log.open("rb") as f:
+                f.seek(self._log_start)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return None
+        match = re.search(r"SuperNode ID: (\d+)", text)  # this start's, not an earlier one's
+        return int(match.group(1)) if match else None
+
     def wait_registered(self, timeout: float = 60.0) -> int:
         """Wait until the SuperLink has given this node an id (read from the SuperNode's
         log); return it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
-            match = re.search(r"SuperNode ID: (\d+)", tail(self.supernode_log, 200))
-            if match:
-                return int(match.group(1))
+            node_id = self.node_id()
+            if node_id is not None:
+                return node_id
             time.sleep(0.2)
         raise SuperNodeError(self.superlink, f"not registered after {timeout:.0f} s")

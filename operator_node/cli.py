@@ -78,23 +78,35 @@ def operator() -> None:
 
 
 @operator.command()
-@click.option("--home", type=click.Path(path_type=Path), required=True)
+@click.option("--home", type=click.Path(path_type=Path), required=True, help="the node's folder (SQLite state, models)")
 @click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
               show_default=True)
 @click.option("--store", default="http://127.0.0.1:8470", show_default=True)
 @click.option("--keystore", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--n-features", type=int, required=True)
 @click.option("--model", type=click.Choice(["logreg", "mlp"]), default="logreg", show_default=True)
-@click.option("--hidden", type=int, default=4, show_default=True)
+@click.option("--hidden", type=int, default=4, show_default=True, help="hidden units (mlp)")
+@click.option("--local-epochs", type=int, default=5, show_default=True)
+@click.option("--learning-rate", type=float, default=0.05, show_default=True)
+@click.option("--fl-rounds", type=int, default=2, show_default=True, help="Flower rounds per game round")
+@click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--members", type=int, default=2, show_default=True, help="SuperNodes a training run waits for")
 @click.option("--superlink-port", type=int, default=9092, show_default=True)
 @click.option("--port", type=int, default=8480, show_default=True, help="proved-inference service port")
 @click.option("--strategy", type=click.Choice(["kelly", "belief"]), default="kelly", show_default=True)
-@click.option("--bankroll-fraction", type=float, default=0.5, show_default=True)
+@click.option("--bankroll-fraction", type=float, default=0.5, show_default=True,
+              help="share of the token balance bet per round")
+@click.option("--passes", type=int, default=4, show_default=True,
+              help="most trades per round (it trades again only when others moved the market)")
+@click.option("--poll-seconds", type=float, default=1.0, show_default=True)
 def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: int, model: str, hidden: int,
-        members: int, superlink_port: int, port: int, strategy: str, bankroll_fraction: float) -> None:
-    """Run the operator: a SuperLink for members' SuperNodes, the trading loop, and the
-    proved-inference service for its latest model."""
+        local_epochs: int, learning_rate: float, fl_rounds: int, seed: int, members: int, superlink_port: int,
+        port: int, strategy: str, bankroll_fraction: float, passes: int, poll_seconds: float) -> None:
+    """Run the operator: a SuperLink for members' SuperNodes, training and EZKL circuits each
+    round, the trading loop, and the proved-inference service for all its models.
+
+    State lives in --home (SQLite, weights, circuits, the SuperLink's database): kill it at
+    any point and start it again with the same options, and it resumes."""
     import uvicorn
 
     from community_node.cli import load_account
@@ -112,40 +124,43 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
     home.mkdir(parents=True, exist_ok=True)
     srs_path = home / "deployment.srs"
     if not srs_path.exists():
-        srs_path.write_bytes(blobs.get(srs_id))
+        tmp = srs_path.with_suffix(".tmp")
+        tmp.write_bytes(blobs.get(srs_id))
+        tmp.replace(srs_path)
+    account = load_account(keystore)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SuperLink(home / "superlink", port=superlink_port) as link:
+    # A persistent SuperLink: after a restart the members' SuperNodes are still known to it.
+    with SuperLink(home / "superlink", port=superlink_port, persistent=True) as link:
         console.print(f"SuperLink at {link.address}: members run `hayek member run --superlink {link.address}`")
-        spec = TrainingSpec(n_features=n_features, model=model, hidden=hidden, min_nodes=members)
+        spec = TrainingSpec(n_features=n_features, model=model, hidden=hidden, min_nodes=members,
+                            fl_rounds=fl_rounds, local_epochs=local_epochs, learning_rate=learning_rate, seed=seed)
         pipeline = FlowerZkPipeline(link, spec, blobs, srs_path, home / "models", progress=console.print)
         node = OperatorNode(OperatorConfig(home=home, endpoint=f"http://127.0.0.1:{port}", strategy=strategy,
-                                           bankroll_fraction=bankroll_fraction),
-                            load_account(keystore), chain, blobs, pipeline, say=console.print)
-        server: uvicorn.Server | None = None
+                                           bankroll_fraction=bankroll_fraction, passes=passes,
+                                           poll_seconds=poll_seconds),
+                            account, chain, blobs, pipeline, say=console.print)
+        provers: dict[bytes, object] = {}  # filled by this loop; read by the service's threads
 
-        def serve_latest() -> None:
-            nonlocal server
-            latest = node.state.latest_model()
-            if latest is None or server is not None:
-                return
-            model_obj = node.model_for(latest[0])
-            app = create_app(model_obj.prover, chain, blobs)  # type: ignore[attr-defined]
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-            threading.Thread(target=server.run, daemon=True).start()
-            console.print(f"proved inference on http://127.0.0.1:{port} for model 0x{latest[1].hex()[:12]}")
+        def load_registered() -> None:
+            for r in node.state.registered_rounds():
+                saved = node.state.model(r)
+                if saved and saved[0] not in provers:
+                    provers[saved[0]] = node.model_for(r).prover  # type: ignore[attr-defined]
 
+        app = create_app(None, chain, blobs, models=lambda h: provers.get(h))  # type: ignore[arg-type,return-value]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        console.print(f"proved inference on http://127.0.0.1:{port}/models/0x<model hash>")
         try:
+            load_registered()
             while not stop.is_set():
                 try:
                     node.step()
-                    serve_latest()
+                    load_registered()
                 except HayekError as e:
                     console.print(f"[red]error[/] {e}")
-                stop.wait(1.0)
+                stop.wait(poll_seconds)
         except KeyboardInterrupt:
             pass
-        if server is not None:
-            server.should_exit = True
-
-
+        server.should_exit = True

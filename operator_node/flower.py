@@ -140,6 +140,18 @@ def flower_env(flwr_home: Path) -> dict[str, str]:
     }
 
 
+def die_with_parent() -> None:
+    """`preexec_fn` for a child process: the kernel sends it SIGTERM when the process that
+    started it dies, even by SIGKILL (Linux; elsewhere a no-op), so a killed node never
+    leaves its SuperLink or SuperNodes running and holding their ports."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float) -> bool:
     """Wait until host:port accepts TCP connections; False if `proc` exits or time runs out."""
     deadline = time.monotonic() + timeout
@@ -197,9 +209,10 @@ class SuperLink:
 
     def __init__(
         self, work_dir: str | Path, *, host: str = "127.0.0.1", port: int | None = None,
-        start_timeout: float = 60.0,
+        start_timeout: float = 60.0, persistent: bool = False,
     ):
         self.work_dir = Path(work_dir).resolve()
+        self.persistent = persistent
         self.host = host
         self.port = port or free_port(host)
         self.start_timeout = start_timeout
@@ -230,10 +243,13 @@ class SuperLink:
             "--port", str(self.port),
             "--disable-runtime-dependency-installation",
         ]
+        if self.persistent:  # registered SuperNodes and runs survive a restart
+            cmd += ["--database", str(self.work_dir / "superlink.db")]
         with self.log_path.open("ab") as log_file:
             self._proc = subprocess.Popen(
                 cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=flower_env(self.flwr_home), cwd=self.work_dir, start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         if not wait_for_port(self.host, self.port, self._proc, self.start_timeout):
             self.stop()

@@ -40,6 +40,14 @@ class ModelPipeline(Protocol):
 
 
 @dataclass
+class MarketView:
+    quantities: dict[int, list[int]]  # item -> shares sold per outcome (items never traded: absent)
+    held: dict[int, list[int]]  # item -> this trader's shares per outcome
+    spent: dict[int, int]  # item -> what this trader paid
+    events: int  # Traded events so far this round
+
+
+@dataclass
 class OperatorConfig:
     home: Path
     endpoint: str = "http://127.0.0.1:0"
@@ -61,6 +69,8 @@ class OperatorNode:
         self.say = say
         self.state = OperatorState(cfg.home / "operator.sqlite")
         self._models: dict[int, Model] = {}
+        self._checked: dict[tuple[Any, ...], Any] = {}  # listing publications already checked
+        self.status_path = cfg.home / "status.json"
 
     # ------------------------------------------------------------ models
     def model_for(self, round: int) -> Model:
@@ -76,16 +86,35 @@ class OperatorNode:
             if self.chain.models.operator_of(model.model_hash) != self.me:
                 self.chain.models.register(self.account, model.model_hash,
                                            digest_of(model.artifacts["vk_id"]),
-                                           digest_of(model.artifacts["settings_id"]), self.cfg.endpoint)
+                                           digest_of(model.artifacts["settings_id"]), self.endpoint_of(model))
+            self._bind_circuit(model)
             self.state.mark_registered(round)
             self.say(f"round {round}: model 0x{model.model_hash.hex()[:12]} registered")
         return model
 
-    # ------------------------------------------------------------ trading
-    def _market_events(self, round: int) -> int:
-        assert self.chain.deployment is not None
-        return len(self.chain.game.logs("Traded", from_block=self.chain.deployment.deployed_block, round=round))
+    def endpoint_of(self, model: Model) -> str:
+        """Where this model's proved inference is served ('' when the node serves none)."""
+        base = self.cfg.endpoint.rstrip("/")
+        return f"{base}/models/0x{model.model_hash.hex()}" if base else ""
 
+    def _bind_circuit(self, model: Model) -> None:
+        """Pin the model hash to its circuit in the ModelVerifier (when the deployment has one),
+        so anyone can verify this model's proofs on-chain."""
+        prover = getattr(model, "prover", None)
+        assert self.chain.deployment is not None
+        if prover is None or "ModelVerifier" not in self.chain.deployment.addresses:
+            return
+        from operator_node.onchain import bind_model, model_verifier
+
+        if bytes(model_verifier(self.chain).call("bindings", model.model_hash)[1]) == bytes(32):
+            bind_model(self.chain, self.account, prover)
+
+    def model_by_hash(self, model_hash: bytes) -> Model | None:
+        """One of this operator's models (for the inference service), loaded on demand."""
+        round = self.state.round_of(model_hash)
+        return self.model_for(round) if round is not None else None
+
+    # ------------------------------------------------------------ trading
     def _my_trades_on_chain(self, round: int) -> list[dict[str, Any]]:
         assert self.chain.deployment is not None
         return self.chain.game.logs("Traded", from_block=self.chain.deployment.deployed_block,
@@ -94,7 +123,7 @@ class OperatorNode:
     def beliefs(self, round: int, model: Model) -> dict[int, list[float]]:
         """The model's beliefs on every listed item whose listing checks out."""
         rows, ids = [], []
-        for listing, pub in listing_publications(self.chain, self.store, round):
+        for listing, pub in listing_publications(self.chain, self.store, round, self._checked):
             if listing["voided"]:
                 continue
             for j, signed in enumerate(pub.items):
@@ -105,32 +134,42 @@ class OperatorNode:
         probs = model.predict_proba(np.asarray(rows, dtype=np.float32))
         return {i: [float(p) for p in row] for i, row in zip(ids, probs)}
 
-    def spent_per_item(self, round: int) -> dict[int, int]:
-        """What this trader paid per item: replay the round's trades with the exact mirror."""
+    def market_view(self, round: int) -> "MarketView":
+        """Replay the round's trades with the exact mirror: every item's quantities, what this
+        trader holds and paid per item, and how many trades the market has seen. One log query
+        instead of several calls per item (only trades change quantities, and skipped orders
+        are flagged in the event)."""
         assert self.chain.deployment is not None
         g = self.chain.game
         b = g.round_info(round)["liquidityWad"]
         k_count = g.outcome_count()
-        q: dict[int, list[int]] = {}
-        spent: dict[int, int] = {}
+        view = MarketView({}, {}, {}, 0)
         for ev in g.logs("Traded", from_block=self.chain.deployment.deployed_block, round=round):
+            view.events += 1
             skipped = ev["skipped"]
             for n, w in enumerate(ev["orders"]):
                 if (skipped[n >> 8] >> (n & 255)) & 1:
                     continue
                 o = Order.decode(w)
-                qi = q.setdefault(o.item, [0] * k_count)
+                qi = view.quantities.setdefault(o.item, [0] * k_count)
                 if ev["trader"] == self.me:
-                    spent[o.item] = spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
+                    view.spent[o.item] = view.spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
+                    view.held.setdefault(o.item, [0] * k_count)[o.outcome] += o.shares_wad
                 qi[o.outcome] += o.shares_wad
-        return spent
+        return view
 
-    def plan(self, round: int, model: Model) -> Plan:
+    def spent_per_item(self, round: int) -> dict[int, int]:
+        """What this trader paid per item."""
+        return self.market_view(round).spent
+
+    def plan(self, round: int, model: Model, view: "MarketView | None" = None) -> Plan:
         """Plan this pass: the round's bankroll is fixed from the balance at the round's first
         pass (so wealth earned by better models is what lets them bet more next round)."""
         g = self.chain.game
         beliefs = self.beliefs(round, model)
-        quantities = {i: g.quantities(round, i) for i in beliefs}
+        view = view or self.market_view(round)
+        k_count = g.outcome_count()
+        quantities = {i: view.quantities.get(i, [0] * k_count) for i in beliefs}
         b = g.round_info(round)["liquidityWad"]
         key = f"bankroll:{round}"
         bankroll = self.state.get(key)
@@ -138,13 +177,14 @@ class OperatorNode:
             bankroll = int(self.chain.token.balance_of(self.me) * self.cfg.bankroll_fraction)
             self.state.put(key, bankroll)
         if self.cfg.strategy == "kelly":
-            held = {i: g.shares_of(round, self.me, i) for i in beliefs}
-            return kelly_orders(quantities, beliefs, int(bankroll), b, held=held, spent=self.spent_per_item(round))
+            held = {i: view.held.get(i, [0] * k_count) for i in beliefs}
+            return kelly_orders(quantities, beliefs, int(bankroll), b, held=held, spent=view.spent)
         spent = g.trader(round, self.me)["costWad"]
         return to_belief_orders(quantities, beliefs, max(int(bankroll) - spent, 0), b)
 
     def trade(self, round: int) -> bool:
-        """Plan and send the next pass if it is due; True if a trade was sent."""
+        """Plan and send the next pass if it is due; True if a trade was sent (False: nothing
+        to do until somebody else moves the market)."""
         rows = self.state.trades(round)
         # Resume: a pass planned before a restart either landed (its Traded event is on chain) or not.
         onchain = len(self._my_trades_on_chain(round))
@@ -155,32 +195,33 @@ class OperatorNode:
                     self.state.mark_sent(round, row.pass_, "recovered")
                     self.say(f"round {round}: pass {row.pass_} had landed before the restart")
                 else:
-                    return self._send(round, row.pass_, row.orders, row.beliefs)
+                    return self._send(round, row.pass_, row.orders, row.beliefs, self.market_view(round))
                 rows = self.state.trades(round)
         if len(rows) >= self.cfg.passes:
             return False
-        events = self._market_events(round)
-        if rows and events <= rows[-1].market_events + (1 if rows[-1].status == "sent" else 0):
+        view = self.market_view(round)
+        if rows and view.events <= rows[-1].market_events + (1 if rows[-1].status == "sent" else 0):
             return False  # nobody else moved the market since our last pass
         model = self.model_for(round)
-        plan = self.plan(round, model)
+        plan = self.plan(round, model, view)
         orders = [o.encode() for o in plan.orders]
         beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
         pass_ = len(rows)
-        self.state.plan_trade(round, pass_, orders, beliefs, events)
+        self.state.plan_trade(round, pass_, orders, beliefs, view.events)
         if not orders:
             return False
-        return self._send(round, pass_, orders, beliefs)
+        return self._send(round, pass_, orders, beliefs, view)
 
-    def _send(self, round: int, pass_: int, orders: list[int], beliefs: list[int]) -> bool:
+    def _send(self, round: int, pass_: int, orders: list[int], beliefs: list[int], view: MarketView) -> bool:
         model = self.model_for(round)
         g = self.chain.game
-        # Slippage bound: the planned cost against current quantities, plus 2%.
+        # Slippage bound: the planned cost against the quantities planned on, plus 2%.
         b = g.round_info(round)["liquidityWad"]
+        k_count = g.outcome_count()
         planned = 0
         for w in orders:
             o = Order.decode(w)
-            planned += lmsr.quote(g.quantities(round, o.item), o.outcome, o.shares_wad, b)[0]
+            planned += lmsr.quote(view.quantities.get(o.item, [0] * k_count), o.outcome, o.shares_wad, b)[0]
         try:
             receipt = g.trade(self.account, round, model.model_hash, orders, beliefs, planned + planned // 50 + 10**6)
         except ContractReverted as e:
@@ -224,17 +265,22 @@ class OperatorNode:
         return int(amount)
 
     # ------------------------------------------------------------ the loop
-    def step(self) -> None:
+    def step(self) -> dict[str, Any]:
+        """One pass over every duty; returns (and writes to status.json) what the node is
+        waiting for, so a devnet driver can tell when every party has acted."""
         g = self.chain.game
         current = g.round_count()
+        status: dict[str, Any] = {"round": current, "phase": None, "model": None, "idle": True, "market_events": 0}
         if current == 0:
-            return
-        phase = g.phase(current)
+            return self._write_status(status)
+        phase = status["phase"] = g.phase(current)
         if phase in ("electing", "listing"):
             self.model_for(current)
         elif phase == "trading":
             if self.state.model(current) is not None:  # registered before listing ended
-                self.trade(current)
+                status["idle"] = not self.trade(current)
+            status["market_events"] = self.market_view(current).events
+            status["passes"] = len(self.state.trades(current))
         elif phase == "settleable":
             try:
                 g.settle(self.account, current)
@@ -244,6 +290,19 @@ class OperatorNode:
         for r in range(max(1, current - 3), current + 1):
             if g.phase(r) in ("settled", "cancelled") and self.state.redemption(r) is None:
                 self.redeem(r)
+        saved = self.state.model(current)
+        status["model"] = "0x" + saved[0].hex() if saved and saved[2] else None
+        return self._write_status(status)
+
+    def _write_status(self, status: dict[str, Any]) -> dict[str, Any]:
+        import json
+        import os
+
+        status = {"time": time.time(), "pid": os.getpid(), **status}
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status))
+        tmp.replace(self.status_path)
+        return status
 
     def run(self, until: Callable[[], bool] = lambda: False) -> None:
         while not until():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -30,25 +30,59 @@ class VerifyRequest(BaseModel):
     proof: dict[str, Any]
 
 
-def create_app(prover: ZkProver, chain: Chain | None = None, store: BlobStore | None = None) -> FastAPI:
+def create_app(prover: ZkProver | None, chain: Chain | None = None, store: BlobStore | None = None,
+               models: Callable[[bytes], ZkProver | None] | None = None) -> FastAPI:
+    """`prover` answers at /model and /infer; with `models` (model hash -> prover, or None),
+    every model of the operator also answers at /models/0x{hash}/model and .../infer: the
+    endpoint each model hash is registered with."""
     app = FastAPI(title="Hayek proved inference")
-    model_hash = prover.model_hash()
-    n_features = prover.compiled.n_features
 
-    @app.get("/model")
-    def model() -> dict[str, Any]:
-        return {"model_hash": "0x" + model_hash.hex(), "n_features": n_features,
-                "n_classes": prover.compiled.n_classes, "logrows": prover.compiled.logrows}
+    def describe(p: ZkProver) -> dict[str, Any]:
+        return {"model_hash": "0x" + p.model_hash().hex(), "n_features": p.compiled.n_features,
+                "n_classes": p.compiled.n_classes, "logrows": p.compiled.logrows}
 
-    @app.post("/infer")
-    def infer(req: InferRequest) -> Any:
+    def run(p: ZkProver, req: InferRequest) -> Any:
+        n_features = p.compiled.n_features
         if len(req.input) != n_features:
             return JSONResponse({"error": "bad_input", "detail": f"expected {n_features} features, got {len(req.input)}"},
                                 status_code=400)
         if not all(math.isfinite(v) for v in req.input):
             return JSONResponse({"error": "bad_input", "detail": "features must be finite numbers"}, status_code=400)
-        bundle = prover.prove(req.input)
-        return {"model_hash": "0x" + model_hash.hex(), "output": list(bundle.output), "proof": bundle.to_dict()}
+        bundle = p.prove(req.input)
+        return {"model_hash": "0x" + p.model_hash().hex(), "output": list(bundle.output), "proof": bundle.to_dict()}
+
+    def lookup(model_hash: str) -> ZkProver | JSONResponse:
+        try:
+            h = bytes.fromhex(model_hash.removeprefix("0x"))
+        except ValueError:
+            h = b""
+        found = models(h) if models is not None and len(h) == 32 else None
+        if found is None:
+            return JSONResponse({"error": "unknown_model", "detail": f"this service has no model {model_hash}"},
+                                status_code=404)
+        return found
+
+    @app.get("/model")
+    def model() -> Any:
+        if prover is None:
+            return JSONResponse({"error": "unknown_model", "detail": "no default model"}, status_code=404)
+        return describe(prover)
+
+    @app.post("/infer")
+    def infer(req: InferRequest) -> Any:
+        if prover is None:
+            return JSONResponse({"error": "unknown_model", "detail": "no default model"}, status_code=404)
+        return run(prover, req)
+
+    @app.get("/models/{model_hash}/model")
+    def model_of(model_hash: str) -> Any:
+        p = lookup(model_hash)
+        return p if isinstance(p, JSONResponse) else describe(p)
+
+    @app.post("/models/{model_hash}/infer")
+    def infer_with(model_hash: str, req: InferRequest) -> Any:
+        p = lookup(model_hash)
+        return p if isinstance(p, JSONResponse) else run(p, req)
 
     @app.post("/verify")
     def verify(req: VerifyRequest) -> Any:

@@ -51,6 +51,14 @@ class OperatorState(LocalDB):
         r = self.db.execute("SELECT model_hash, artifacts, registered FROM models WHERE round = ?", (round,)).fetchone()
         return (bytes.fromhex(r[0]), json.loads(r[1]), bool(r[2])) if r else None
 
+    def registered_rounds(self) -> list[int]:
+        return [int(r[0]) for r in self.db.execute("SELECT round FROM models WHERE registered = 1 ORDER BY round")]
+
+    def round_of(self, model_hash: bytes) -> int | None:
+        r = self.db.execute("SELECT round FROM models WHERE model_hash = ? AND registered = 1",
+                            (model_hash.hex(),)).fetchone()
+        return int(r[0]) if r else None
+
     def latest_model(self) -> tuple[int, bytes, dict[str, Any]] | None:
         r = self.db.execute(
             "SELECT round, model_hash, artifacts FROM models WHERE registered = 1 ORDER BY round DESC LIMIT 1"

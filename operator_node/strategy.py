@@ -91,6 +91,21 @@ def kelly_shares(
     return lo
 
 
+def _best_outcome(p: Sequence[float], prices: Sequence[float], cash: int, held: Sequence[int]) -> tuple[int, float]:
+    """The outcome to buy and the highest price worth paying for its next share.
+
+    With terminal wealth w_j = cash + held_j, one more share of k adds p_k/w_k - π_k Σ_j p_j/w_j
+    to expected log wealth (per wad): positive iff π_k < fair_k = (p_k/w_k) / Σ_j p_j/w_j.
+    Buy the outcome with the largest fair_k/π_k; without holdings fair_k = p_k."""
+    if not any(held):
+        k = max(range(len(p)), key=lambda j: p[j] - prices[j])
+        return k, p[k]
+    ratio = [p[j] / (cash + held[j]) for j in range(len(p))]
+    norm = math.fsum(ratio)
+    k = max(range(len(p)), key=lambda j: ratio[j] / (norm * prices[j]) if prices[j] > 0 else math.inf)
+    return k, ratio[k] / norm
+
+
 def kelly_orders(
     quantities: Mapping[int, Sequence[int]],
     beliefs: Mapping[int, Sequence[float]],
@@ -104,7 +119,11 @@ def kelly_orders(
     given what this bettor already holds and spent on the item (so a second pass rebalances
     toward the log-optimal position at the new prices instead of betting afresh).
 
-    Each order's limit is the model's own belief: if someone moved the price past it
+    The outcome bought is the one whose next share adds most expected log wealth given the
+    holdings (not simply the one with the largest edge: a bettor already over-exposed to
+    its favourite rebalances by buying the other side, as a Kelly bettor who could sell
+    would). Each order's limit is the price up to which that share is still worth buying,
+    which without holdings is the model's own belief: if someone moved the price past it
     before this trade lands, the item is skipped rather than bought above its value."""
     items = sorted(beliefs)
     if not items:
@@ -114,16 +133,19 @@ def kelly_orders(
     for i in items:
         q, p = list(quantities[i]), list(beliefs[i])
         prices = lmsr.prices(q, b_wad)
-        k = max(range(len(p)), key=lambda j: p[j] - prices[j])
-        if p[k] - prices[k] <= min_edge:
+        if max(p[j] - prices[j] for j in range(len(p))) <= min_edge:
             continue
         cash = per_item - (spent or {}).get(i, 0)
-        x = kelly_shares(q, k, p, cash, b_wad, (held or {}).get(i))
+        h = list((held or {}).get(i) or [0] * len(p))
+        if cash <= 0:
+            continue
+        k, fair = _best_outcome(p, prices, cash, h)
+        x = kelly_shares(q, k, p, cash, b_wad, h)
         if x <= 0:
             continue
         cost, _ = lmsr.quote(q, k, x, b_wad)
         total += cost
-        orders.append(Order(i, k, x, limit_wad=min(int(p[k] * WAD), WAD)))
+        orders.append(Order(i, k, x, limit_wad=min(int(fair * WAD), WAD)))
     return Plan(orders, {i: list(beliefs[i]) for i in items}, total)
 
 

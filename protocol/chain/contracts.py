@@ -74,7 +74,11 @@ class Chain:
     def _bind(self, cls: type["Bound"], name: str) -> Any:
         if self.deployment is None:
             raise HayekError("no deployment record loaded")
-        return cls(self, self.deployment.addresses[name], self.deployment.abis[name])
+        address = self.deployment.addresses[name]
+        cache = self.__dict__.setdefault("_bound", {})
+        if (name, address) not in cache:  # building a web3 contract object costs ~4 ms
+            cache[(name, address)] = cls(self, address, self.deployment.abis[name])
+        return cache[(name, address)]
 
     @property
     def game(self) -> "PredictionGame":

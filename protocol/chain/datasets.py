@@ -67,8 +67,14 @@ def _is_member(chain: Chain):  # type: ignore[no-untyped-def]
     return check
 
 
-def listing_publications(chain: Chain, store: BlobStore, round: int) -> list[tuple[dict[str, Any], ListingPublication]]:
-    """Each on-chain listing of `round` with its checked publication (features, commitments)."""
+def listing_publications(chain: Chain, store: BlobStore, round: int,
+                         checked: dict[tuple[Any, ...], ListingPublication] | None = None,
+                         ) -> list[tuple[dict[str, Any], ListingPublication]]:
+    """Each on-chain listing of `round` with its checked publication (features, commitments).
+
+    `checked` remembers publications already checked, by (round, member, first item, count,
+    items root): a listing's items root and label commitments never change once listed, so a
+    caller that asks every trading pass checks each publication once."""
     g = chain.game
     domain = domain_of(chain)
     is_member = _is_member(chain)
@@ -78,6 +84,10 @@ def listing_publications(chain: Chain, store: BlobStore, round: int) -> list[tup
     out = []
     for listing in g.listings(round):
         member = listing["member"]
+        key = (round, member, listing["firstItem"], listing["count"], bytes(listing["itemsRoot"]))
+        if checked is not None and key in checked:
+            out.append((listing, checked[key]))
+            continue
         commitments = [g.label_commitment(round, i) for i in range(listing["firstItem"], listing["firstItem"] + listing["count"])]
         found = None
         for b in by_member.get(member, []):
@@ -88,6 +98,8 @@ def listing_publications(chain: Chain, store: BlobStore, round: int) -> list[tup
         pub = ListingPublication.decode(store.get(found.blob_id))
         check_listing(pub, domain, is_member, member=member, round=round, commitments=commitments,
                       onchain_items_root=bytes(listing["itemsRoot"]), onchain_key_hash=bytes(listing["keyHash"]))
+        if checked is not None:
+            checked[key] = pub
         out.append((listing, pub))
     return out
 

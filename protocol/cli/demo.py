@@ -14,7 +14,6 @@ import json
 import math
 import random
 import shutil
-import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -26,20 +25,30 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from community_node.node import CommunityNode, NodeConfig
 from community_node.store_server import StoreProcess
-from operator_node.flower import APP_DIR, SuperLink, fab_hash
-from operator_node.node import OperatorConfig, OperatorNode
-from operator_node.pipeline import FlowerZkPipeline, TrainingSpec
+from operator_node.flower import APP_DIR, fab_hash, free_port
 from protocol import lmsr
 from protocol.chain import Devnet, GameParams
-from protocol.chain.devkit import DevGame, Durations
+from protocol.chain.devkit import DevGame
+from protocol.cli.processes import NodeProcess, last_lines, wait_until
 from protocol.errors import HayekError
 from protocol.orders import Order, decode_belief
 from protocol.store import StoreClient
 
 WAD = 10**18
+KEYSTORE_PASSWORD = "hayek-demo"  # the demo's keystores hold devnet keys
 console = Console()
+
+
+def port_open(address: str) -> bool:
+    import socket
+
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -56,6 +65,8 @@ class DemoConfig:
     seed: int = 7
     inject_faults: bool = False
     fl_rounds: int = 2
+    passes: int = 4  # most trades per operator and round (each trades again when others moved prices)
+    bankroll_fraction: float = 0.33  # of each operator's balance, bet per round
     dp_clip: float = 3.0
     dp_epsilon: float = 100.0
     summary: Path | None = None
@@ -122,6 +133,7 @@ class Demo:
         if cfg.data is None:
             cfg.data = cfg.workdir / "breast_cancer.csv"
             cfg.label_column, cfg.drop_columns = write_default_dataset(cfg.data)
+        self.nodes: list[NodeProcess] = []
         with ExitStack() as stack:
             devnet = stack.enter_context(Devnet(accounts=1 + cfg.members + cfg.operators + 2,
                                                 log=cfg.workdir / "anvil.log"))
@@ -132,8 +144,7 @@ class Demo:
             params = GameParams(committee_size=cfg.committee_size, max_items_per_member=quota)
             game = DevGame.launch(devnet.url, n_members=cfg.members, n_traders=cfg.operators, params=params,
                                   fund_wad=100 * WAD)
-            self.game, self.store = game, store
-            game.deployment.save(cfg.workdir / "deployment.json")
+            self.game, self.store, self.store_url = game, store, store_proc.url
             from operator_node.onchain import deploy_verifier
             from operator_node.zk import devnet_srs
 
@@ -142,72 +153,113 @@ class Demo:
             game.deployment.params["srs_id"] = store.put(srs.read_bytes())
             game.deployment.params["srs_kind"] = "devnet-insecure"
             game.chain.registry.set_app_approval(game.governance, bytes.fromhex(fab_hash(APP_DIR)))
-            game.deployment.save(cfg.workdir / "deployment.json")
+            self.deployment_path = cfg.workdir / "deployment.json"
+            game.deployment.save(self.deployment_path)
             console.print("deployed: token, registries, game, reusable EZKL verifier + ModelVerifier; "
                           "devnet SRS stored; training app approved on-chain")
-
-            # Members import their share of the data and publish round 1's batch.
-            per_round_items = math.ceil(cfg.items_per_round / cfg.committee_size)
-            parts = split_csv(cfg.data, cfg.members, cfg.workdir, cfg.seed)
-            self.members: list[CommunityNode] = []
-            for i, (acct, part) in enumerate(zip(game.members, parts)):
-                node = self._member(i, acct)
-                node.import_csv(part, cfg.label_column, cfg.drop_columns, holdback=0.35, seed=cfg.seed + i)
-                self.members.append(node)
-            rows = sum(1 for _ in open(parts[0])) - 1
-            self.batch_size = max(8, int(rows * 0.65) // (cfg.rounds + 1))
-            for n in self.members:
-                n.cfg.batch_size, n.cfg.listing_size = self.batch_size, per_round_items
-                n.step()
-            n_features = int(self.members[0].state.get("feature_count"))
-
-            # Operators: a SuperLink each, every member a SuperNode on each.
-            self.links = [stack.enter_context(SuperLink(cfg.workdir / f"op{j}" / "superlink"))
-                          for j in range(cfg.operators)]
-            self.supernodes: dict[tuple[int, int], Any] = {}
-            self.stack = stack
-            with console.status("starting one SuperNode per member and operator"):
-                for i in range(cfg.members):
-                    self._start_supernodes(i)
-            self.srs = srs
-            self.operators = [self._operator(j, n_features) for j in range(cfg.operators)]
+            stack.callback(self.stop_nodes)
+            self.start_nodes()
             for r in range(1, cfg.rounds + 1):
                 self.play_round(r)
-            self.final_query(stack)
+            self.final_query()
             self.summary["onchain"] = self.onchain_facts()
         if cfg.plots:
             self.plot()
         return self.summary
 
-    def _member(self, i: int, acct: Any) -> CommunityNode:
-        cfg = NodeConfig(home=self.cfg.workdir / f"member{i}", batch_size=getattr(self, "batch_size", 30),
-                         listing_size=math.ceil(self.cfg.items_per_round / self.cfg.committee_size), poll_seconds=0.2)
-        return CommunityNode(cfg, acct, self.game.chain, self.store)
+    # ------------------------------------------------------------ node processes
+    def _keystore(self, name: str, acct: Any) -> Path:
+        """The node's key in an encrypted keystore (PBKDF2 with few rounds: devnet keys)."""
+        from eth_account import Account
 
-    def _start_supernodes(self, i: int) -> None:
-        node = self.members[i]
-        for j, link in enumerate(self.links):
-            sn = node.supernode(link.address, dp_clip=self.cfg.dp_clip, dp_epsilon=self.cfg.dp_epsilon)
-            self.stack.enter_context(sn)
-            self.supernodes[(i, j)] = sn
-        for j in range(len(self.links)):
-            self.supernodes[(i, j)].wait_registered(90)
+        path = self.cfg.workdir / name / "key.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(Account.encrypt(acct.key, KEYSTORE_PASSWORD, kdf="pbkdf2", iterations=4096)))
+        return path
 
-    def _operator(self, j: int, n_features: int) -> OperatorNode:
-        spec_kw = OPERATOR_SPECS[j % len(OPERATOR_SPECS)]
-        spec = TrainingSpec(n_features=n_features, min_nodes=self.cfg.members, fl_rounds=self.cfg.fl_rounds,
-                            seed=j, **spec_kw)
-        home = self.cfg.workdir / f"op{j}"
-        pipeline = FlowerZkPipeline(self.links[j], spec, self.store, self.srs, home / "models")
-        # About one token of bankroll per item and round (DESIGN.md's simulation), out of 100.
-        fraction = min(0.5, self.cfg.items_per_round / 100)
-        ocfg = OperatorConfig(home=home, endpoint="", bankroll_fraction=fraction, passes=3)
-        node = OperatorNode(ocfg, self.game.traders[j], self.game.chain, self.store, pipeline)
-        node.spec = spec  # type: ignore[attr-defined]
-        return node
+    def _common(self, name: str, acct: Any) -> list[str]:
+        return ["--home", str(self.cfg.workdir / name), "--deployment", str(self.deployment_path),
+                "--store", self.store_url, "--keystore", str(self._keystore(name, acct))]
+
+    def start_nodes(self) -> None:
+        """Members import their share of the data; then every operator and member node starts
+        as its own process (`hayek operator run`, `hayek member run`)."""
+        cfg, game = self.cfg, self.game
+        env = {"HAYEK_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD}
+        parts = split_csv(cfg.data, cfg.members, cfg.workdir, cfg.seed)  # type: ignore[arg-type]
+        with console.status("members import their data (hayek member import)"):
+            imports = [NodeProcess(f"member{i} import", ["member", "import", *self._common(f"member{i}", acct),
+                                   "--csv", str(part), "--label-column", cfg.label_column,
+                                   "--drop-columns", ",".join(cfg.drop_columns), "--holdback", "0.35",
+                                   "--seed", str(cfg.seed + i)],
+                                   cfg.workdir / f"member{i}", cfg.workdir / "logs" / f"member{i}-import.log", env)
+                       for i, (acct, part) in enumerate(zip(game.members, parts))]
+            for p in imports:
+                p.start()
+            for p in imports:
+                if p.wait(300) != 0:
+                    raise HayekError(f"{p.name} failed:\n{last_lines(p.log, 15)}")
+        from community_node.state import NodeState
+
+        st = NodeState(cfg.workdir / "member0" / "node.sqlite")
+        n_features = int(st.get("feature_count"))
+        st.close()
+        rows = sum(1 for _ in open(parts[0])) - 1
+        batch_size = max(8, int(rows * 0.65) // (cfg.rounds + 1))
+        listing_size = math.ceil(cfg.items_per_round / cfg.committee_size)
+        self.links, self.operators, self.members = [], [], []
+        for j, acct in enumerate(game.traders):
+            spec = OPERATOR_SPECS[j % len(OPERATOR_SPECS)]
+            link_port, port = free_port(), free_port()
+            self.links.append(f"127.0.0.1:{link_port}")
+            args = ["operator", "run", *self._common(f"op{j}", acct), "--n-features", str(n_features),
+                    "--model", spec["model"], "--hidden", str(spec.get("hidden", 4)),
+                    "--local-epochs", str(spec["local_epochs"]), "--learning-rate", str(spec["learning_rate"]),
+                    "--fl-rounds", str(cfg.fl_rounds), "--seed", str(j), "--members", str(cfg.members),
+                    "--superlink-port", str(link_port), "--port", str(port),
+                    "--bankroll-fraction", str(cfg.bankroll_fraction), "--passes", str(cfg.passes),
+                    "--poll-seconds", "0.5"]
+            self.operators.append(NodeProcess(f"operator {j}", args, cfg.workdir / f"op{j}",
+                                              cfg.workdir / "logs" / f"op{j}.log", env).start())
+        with console.status("operators start their SuperLinks (hayek operator run)"):
+            wait_until(lambda: all(port_open(a) for a in self.links), self.operators, 180, "the SuperLinks")
+        for i, acct in enumerate(game.members):
+            args = ["member", "run", *self._common(f"member{i}", acct), "--batch-size", str(batch_size),
+                    "--listing-size", str(listing_size), "--dp-clip", str(cfg.dp_clip),
+                    "--dp-epsilon", str(cfg.dp_epsilon), "--poll-seconds", "0.3"]
+            for link in self.links:
+                args += ["--superlink", link]
+            self.members.append(NodeProcess(f"member{i}", args, cfg.workdir / f"member{i}",
+                                            cfg.workdir / "logs" / f"member{i}.log", env).start())
+        with console.status(f"members publish round 1's data and start {cfg.members * cfg.operators} "
+                            "SuperNodes (hayek member run)"):
+            wait_until(lambda: all(self._member_ready(m, 1) for m in self.members), self.nodes_, 300,
+                       "the members' nodes")
+        console.print(f"{cfg.operators} operator and {cfg.members} member node processes running; "
+                      f"logs in {cfg.workdir / 'logs'}")
+
+    @property
+    def nodes_(self) -> list[NodeProcess]:
+        return [*self.operators, *self.members]
+
+    def _member_ready(self, m: NodeProcess, view_round: int) -> bool:
+        st = m.status()
+        return bool(st and (st.get("view_round") or 0) >= view_round
+                    and len(st["supernodes"]) == len(self.links) and all(st["supernodes"].values()))
+
+    def stop_nodes(self) -> None:
+        for n in getattr(self, "members", []) + getattr(self, "operators", []):
+            n.stop()
+
+    def _restart(self, node: NodeProcess, why: str) -> None:
+        console.print(f"[yellow]fault: {node.name} is killed (SIGKILL) {why} and restarted[/]")
+        node.kill()
+        node.start()
 
     # ------------------------------------------------------------ one round
     def play_round(self, r: int) -> None:
+        """Drive the round's clock (the devnet preset): open, elect, and move to the next phase
+        once every party has acted; the nodes do the rest on their own."""
         cfg, game, g = self.cfg, self.game, self.game.chain.game
         console.rule(f"[bold]round {r}")
         b = int(cfg.liquidity * WAD)
@@ -215,75 +267,96 @@ class Demo:
         rnd = game.open_round(b, items=per_member * cfg.committee_size)
         assert rnd == r
         committee = game.elect(r)
-        console.print("committee: " + ", ".join(f"member{self._member_index(a.address)}" for a in committee))
+        names = [f"member{self._member_index(a.address)}" for a in committee]
+        console.print("committee: " + ", ".join(names))
         faulty = self._member_index(committee[-1].address) if cfg.inject_faults and r == 2 else None
         restarted = self._member_index(committee[0].address) if cfg.inject_faults and r == 2 else None
-        for n in self.members:
-            n.step()  # publish next batch, refresh training view, list if elected
-        listed = sum(x["count"] for x in g.listings(r))
-        console.print(f"{listed} items listed")
+        open_block = g.round_info(r)["openBlock"]
+        traders = [a.address for a in game.traders]
 
-        # Operators train through Flower and register their models before listing ends.
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        # Listing: the committee lists; operators train through Flower, build their circuits and
+        # register their models (they must, before listing ends).
+        def registered() -> set[str]:
+            return {e["operator"] for e in game.chain.models.logs("ModelRegistered", from_block=open_block)}
+
+        with self._progress() as (progress, ticks):
             for j, op in enumerate(self.operators):
-                task = progress.add_task(f"operator {j}: Flower training ({op.spec.model}) + EZKL circuit")  # type: ignore[attr-defined]
-                op.pipeline.progress = lambda s, t=task: progress.update(t, description=f"operator {j}: {s}")  # type: ignore[attr-defined]
-                model = op.model_for(r)
-                self._bind(op, model)
-                progress.remove_task(task)
-                console.print(f"operator {j}: model 0x{model.model_hash.hex()[:12]} "
-                              f"({op.spec.model}, logrows {model.prover.compiled.logrows}) registered")  # type: ignore[attr-defined]
+                task = progress.add_task(f"operator {j}")
+                ticks.append(lambda t=task, op=op: progress.update(t, description=f"{op.name}: {last_lines(op.log)[:110]}"))
+            wait_until(lambda: len(g.listings(r)) == len(committee) and registered() >= set(traders),
+                       self.nodes_, 1800, "listings and models", on_tick=lambda: [t() for t in ticks])
+        listed = sum(x["count"] for x in g.listings(r))
+        console.print(f"{listed} items listed by {', '.join(names)}; "
+                      f"{len(traders)} models trained through Flower, circuits built, registered")
         if restarted is not None:
-            self._restart_member(restarted)
+            self._restart(self.members[restarted], "mid-round (listed, not yet revealed)")
+            wait_until(lambda: self._member_ready(self.members[restarted], r), self.nodes_, 300, "its restart")
+
         game.to_phase(r, "trading")
-        for pass_ in range(3):  # several passes, rotating order, so arrival order matters less
-            order = list(range(len(self.operators)))
-            order = order[pass_ % len(order):] + order[: pass_ % len(order)]
-            for j in order:
-                if cfg.inject_faults and r == 2 and j == 0 and pass_ == 1:
-                    self.operators[0] = self._restart_operator(0)
-                self.operators[j].trade(r)
+        started = time.time()
+        if faulty is not None:
+            console.print(f"[yellow]fault: member{faulty} goes offline and will not reveal[/]")
+            self.members[faulty].kill()
+        running = [n for n in self.nodes_ if faulty is None or n is not self.members[faulty]]
+        op_restarted = not (cfg.inject_faults and r == 2)
+
+        def trading_done() -> bool:
+            nonlocal op_restarted
+            trades = g.logs("Traded", from_block=open_block, round=r)
+            if not op_restarted and any(e["trader"] == traders[0] for e in trades):
+                self._restart(self.operators[0], "between its trading passes")
+                op_restarted = True
+                return False
+            for op in self.operators:
+                st = op.status()
+                if not (st and st["time"] > started and st["round"] == r and st["phase"] == "trading"
+                        and st["idle"] and st["market_events"] == len(trades)):
+                    return False
+            return True
+
+        with console.status("operators trade (Kelly) until none wants to trade again"):
+            wait_until(trading_done, running, 900, "the trading passes")
+        trades = g.logs("Traded", from_block=open_block, round=r)
+        console.print(f"{len(trades)} trades: " + ", ".join(
+            f"op{traders.index(t)} {sum(1 for e in trades if e['trader'] == t)}" for t in traders))
+
         game.to_phase(r, "revealing")
-        for i, n in enumerate(self.members):
-            if i == faulty:
-                console.print(f"[yellow]fault: member{i} never reveals[/]")
-                continue
-            n.step()
+        with console.status("the committee reveals"):
+            wait_until(lambda: all(x["revealed"] for x in g.listings(r)
+                                   if self._member_index(x["member"]) != faulty),
+                       running, 300, "the reveals")
         game.to_phase(r, "settleable")
-        for op in self.operators:
-            op.step()  # the first settles; each redeems
-        for n in self.members:
-            n.step()
+
+        def redeemed() -> bool:
+            if g.round_info(r)["status"] != "settled":
+                return False
+            return all(t["redeemed"] or (t["costWad"] == 0 and t["positions"] == 0)
+                       for t in (g.trader(r, a) for a in traders))
+
+        with console.status("an operator settles the round; each redeems"):
+            wait_until(redeemed, running, 300, "settlement and redemptions")
+        if faulty is not None:
+            console.print(f"member{faulty} comes back online")
+            self.members[faulty].start()
+        if r < cfg.rounds:
+            with console.status("members prepare the next round's training data"):
+                wait_until(lambda: all(self._member_ready(m, r + 1) for m in self.members), self.nodes_, 300,
+                           "the members' next training views")
         self.summary["rounds"].append(self.round_summary(r, faulty))
         self.print_round(self.summary["rounds"][-1])
 
+    def _progress(self) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def cm():  # type: ignore[no-untyped-def]
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          console=console, transient=True) as progress:
+                yield progress, []
+        return cm()
+
     def _member_index(self, address: str) -> int:
         return [a.address for a in self.game.members].index(address)
-
-    def _bind(self, op: OperatorNode, model: Any) -> None:
-        from operator_node.onchain import bind_model, model_verifier
-
-        b = model_verifier(self.game.chain).call("bindings", model.model_hash)
-        if int(b[1].hex(), 16) == 0:
-            bind_model(self.game.chain, op.account, model.prover)
-
-    def _restart_member(self, i: int) -> None:
-        console.print(f"[yellow]fault: member{i}'s node is killed mid-round and restarted[/]")
-        for j in range(len(self.links)):
-            self.supernodes[(i, j)].stop()
-        old = self.members[i]
-        old.state.close()
-        self.members[i] = self._member(i, old.account)
-        self.members[i].cfg.batch_size = self.batch_size
-        self.members[i].step()
-        self._start_supernodes(i)
-
-    def _restart_operator(self, j: int) -> OperatorNode:
-        console.print(f"[yellow]fault: operator {j} is restarted mid-round[/]")
-        old = self.operators[j]
-        old.state.close()
-        return self._operator(j, old.pipeline.spec.n_features)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------ accounting
     def round_summary(self, r: int, faulty: int | None) -> dict[str, Any]:
@@ -368,40 +441,23 @@ class Demo:
         console.print(t)
 
     # ------------------------------------------------------------ the end
-    def final_query(self, stack: ExitStack) -> None:
-        import socket
+    def final_query(self) -> None:
+        """A user's query: the best model by on-chain profit, answered by its operator's node
+        process with an EZKL proof, verified here off-chain and through the chain."""
+        from operator_node.client import NoModel, query_and_verify
 
-        import uvicorn
-
-        from operator_node.client import best_model, query_and_verify
-        from operator_node.service import create_app
-
-        g = self.game.chain
         self.summary["collateral_conserved"] = self.collateral_conserved()
-        models = g.models.all()
-        if not models:
+        x = [v / 1e9 for v in self._a_revealed_row()]
+        try:
+            with console.status("proved inference from the best model (its operator proves; we verify)"):
+                result = query_and_verify(self.game.chain, self.store, x, None, onchain=True)
+        except NoModel:
             self.summary["inference"] = None
             return
-        best = max(models, key=lambda m: (m.cumulative_profit_wad, m.rounds_traded))
-        op = next(o for o in self.operators if o.account.address == best.operator)
-        rnd = max(r for r in range(1, self.cfg.rounds + 1) if op.state.model(r) and op.state.model(r)[0] == best.model_hash)
-        model = op.model_for(rnd)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        g.models.send(op.account, "setEndpoint", best.model_hash, f"http://127.0.0.1:{port}")
-        server = uvicorn.Server(uvicorn.Config(create_app(model.prover, g, self.store), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        stack.callback(lambda: setattr(server, "should_exit", True))
-        while not server.started:
-            time.sleep(0.05)
-        x = [v / 1e9 for v in self._a_revealed_row()]
-        assert best_model(g).model_hash == best.model_hash  # the client's own pick agrees
-        result = query_and_verify(g, self.store, x, None, onchain=True)
-        self.summary["inference"] = {k: result[k] for k in ("model_hash", "output", "verified_offchain", "verified_onchain")}
-        console.print(f"proved inference from the best model {result['model_hash'][:14]}: P(class 1) = "
-                      f"{result['output'][1]:.3f}; verified off-chain {result['verified_offchain']}, "
+        self.summary["inference"] = {k: result[k] for k in ("model_hash", "output", "verified_offchain",
+                                                            "verified_onchain", "endpoint")}
+        console.print(f"proved inference from the best model {result['model_hash'][:14]} at {result['endpoint']}: "
+                      f"P(class 1) = {result['output'][1]:.3f}; verified off-chain {result['verified_offchain']}, "
                       f"on-chain {result['verified_onchain']}")
 
     def _a_revealed_row(self) -> tuple[int, ...]:

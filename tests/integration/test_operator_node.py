@@ -85,7 +85,7 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     plan = op.plan(rnd, op.model_for(rnd))
     orders = [o.encode() for o in plan.orders]
     beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
-    op.state.plan_trade(rnd, 1, orders, beliefs, op._market_events(rnd))
+    op.state.plan_trade(rnd, 1, orders, beliefs, op.market_view(rnd).events)
     op.state.close()
     restarted = OperatorNode(cfg, trader, game.chain, store, pipeline)
     restarted.step()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,3 +76,30 @@ def test_kelly_accounts_for_shares_already_held() -> None:
     assert kelly_shares([0, 0], 1, [0.2, 0.8], WAD, b, held=[0, 10 * WAD]) == 0
     # Holding much of outcome 1 makes buying some outcome 0 worthwhile even at a fair price.
     assert kelly_shares([0, 0], 0, [0.5, 0.5], WAD, b, held=[0, 5 * WAD]) > 0
+
+
+def test_kelly_orders_rebalance_an_over_exposed_position() -> None:
+    # Bought 3 shares of outcome 1 cheaply; the price is now 0.9, below the belief 0.95, yet
+    # 3 shares with 0.5 cash left is far more exposure than Kelly wants at 0.9: buy outcome 0.
+    b, cash, h1, p = WAD // 10, WAD // 2, 3 * WAD, [0.05, 0.95]
+    q = [0, lmsr.shares_to_reach([0, 0], 1, 0.9, b)]
+    plan = kelly_orders({0: q}, {0: p}, WAD, b, held={0: [0, h1]}, spent={0: WAD - cash})
+    (o,) = plan.orders
+    assert o.outcome == 0
+    assert lmsr.prices(q, b)[0] <= o.limit_wad / WAD  # the limit lets the order through
+
+    def elw(x0: int) -> float:
+        rest = cash - (lmsr.quote(q, 0, x0, b)[0] if x0 else 0)
+        return p[0] * math.log(rest + x0) + p[1] * math.log(rest + h1)
+
+    assert elw(o.shares_wad) > elw(0)
+    for f in (0.5, 0.9, 1.1, 1.5):  # and it is the best amount
+        assert elw(int(o.shares_wad * f)) <= elw(o.shares_wad) + 1e-12
+
+
+def test_kelly_orders_plan_only_the_unspent_share_of_an_item() -> None:
+    b = WAD // 2
+    beliefs = {0: [0.2, 0.8], 1: [0.2, 0.8]}
+    q = {0: [0, 0], 1: [0, 0]}
+    plan = kelly_orders(q, beliefs, 2 * WAD, b, held={0: [0, 0], 1: [0, 0]}, spent={0: WAD})
+    assert [o.item for o in plan.orders] == [1]  # item 0's share is spent already
