@@ -56,6 +56,7 @@ bench: compile
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_zk.py
 	$(PY) scripts/bench_fl.py
+	$(PY) scripts/bench_round.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache

@@ -61,11 +61,11 @@ class DemoConfig:
     operators: int = 3
     rounds: int = 3
     items_per_round: int = 33
-    liquidity: float = 0.5  # b per item, tokens
+    liquidity: float = 0.2  # b per item, tokens (about a fifth of each operator's bankroll per item)
     seed: int = 7
     inject_faults: bool = False
     fl_rounds: int = 2
-    passes: int = 4  # most trades per operator and round (each trades again when others moved prices)
+    passes: int = 6  # most trades per operator and round (each trades again when others moved prices)
     bankroll_fraction: float = 0.33  # of each operator's balance, bet per round
     dp_clip: float = 3.0
     dp_epsilon: float = 100.0
@@ -251,8 +251,13 @@ class Demo:
         for n in getattr(self, "members", []) + getattr(self, "operators", []):
             n.stop()
 
+    def _fault(self, node: NodeProcess, what: str) -> None:
+        self.summary.setdefault("faults", []).append(
+            {"round": self.game.chain.game.round_count(), "node": node.name, "what": what, "pid": node.pid})
+
     def _restart(self, node: NodeProcess, why: str) -> None:
         console.print(f"[yellow]fault: {node.name} is killed (SIGKILL) {why} and restarted[/]")
+        self._fault(node, f"killed {why}")
         node.kill()
         node.start()
 
@@ -296,6 +301,7 @@ class Demo:
         started = time.time()
         if faulty is not None:
             console.print(f"[yellow]fault: member{faulty} goes offline and will not reveal[/]")
+            self._fault(self.members[faulty], "offline through the reveal phase")
             self.members[faulty].kill()
         running = [n for n in self.nodes_ if faulty is None or n is not self.members[faulty]]
         op_restarted = not (cfg.inject_faults and r == 2)

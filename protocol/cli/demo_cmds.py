@@ -16,14 +16,18 @@ import click
 @click.option("--operators", type=int, default=3, show_default=True)
 @click.option("--rounds", type=int, default=3, show_default=True)
 @click.option("--items-per-round", type=int, default=33, show_default=True)
-@click.option("--liquidity", type=float, default=0.5, show_default=True, help="LMSR b per item (tokens)")
+@click.option("--liquidity", type=float, default=0.2, show_default=True, help="LMSR b per item (tokens)")
+@click.option("--passes", type=int, default=6, show_default=True,
+              help="most trades per operator and round (each trades again only when others moved prices)")
+@click.option("--bankroll-fraction", type=float, default=0.33, show_default=True,
+              help="share of its balance each operator bets per round")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--inject-faults", is_flag=True,
               help="round 2: a committee member never reveals, a member node and an operator restart")
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path(".demo"), show_default=True)
 @click.option("--summary", type=click.Path(path_type=Path), default=None, help="write the JSON summary here")
 def demo(data: Path | None, label_column: str, drop_columns: str, members: int, operators: int, rounds: int,
-         items_per_round: int, liquidity: float, seed: int, inject_faults: bool, workdir: Path,
+         items_per_round: int, liquidity: float, passes: int, bankroll_fraction: float, seed: int, inject_faults: bool, workdir: Path,
          summary: Path | None) -> None:
     """Play a multi-round game: members publish signed, encrypted data; the elected committee
     lists and reveals; operators train through Flower, prove with EZKL, trade with Kelly
@@ -33,5 +37,5 @@ def demo(data: Path | None, label_column: str, drop_columns: str, members: int, 
     cfg = DemoConfig(workdir=workdir.resolve(), data=data, label_column=label_column,
                      drop_columns=tuple(c for c in drop_columns.split(",") if c), members=members,
                      operators=operators, rounds=rounds, items_per_round=items_per_round, liquidity=liquidity,
-                     seed=seed, inject_faults=inject_faults, summary=summary or workdir / "summary.json")
+                     passes=passes, bankroll_fraction=bankroll_fraction, seed=seed, inject_faults=inject_faults, summary=summary or workdir / "summary.json")
     run_demo(cfg)

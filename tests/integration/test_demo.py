@@ -5,6 +5,7 @@ and a verified proved inference at the end."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,24 @@ def play(tmp_path: Path, faults: bool) -> tuple[Demo, dict]:
     demo = Demo(cfg)
     summary = demo.run()
     assert json.loads(json.dumps(summary)) == summary  # JSON as written
+    # Every node ran as its own process, and none is left behind (nor any Flower process
+    # working in the demo's folder).
+    assert len(demo.nodes_) == 3 + 2 and all(n.proc is not None and n.proc.poll() is not None for n in demo.nodes_)
+    assert processes_in(cfg.workdir) == []
     return demo, summary
+
+
+def processes_in(folder: Path) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if cwd.startswith(str(folder)) or str(folder) in cmd:
+            found.append(f"{pid}: {cmd}")
+    return found
 
 
 def check_game(demo: Demo, summary: dict) -> None:
@@ -52,5 +70,12 @@ def test_game_survives_a_silent_member_and_restarted_nodes(tmp_path: Path) -> No
     demo, summary = play(tmp_path, faults=True)
     check_game(demo, summary)
     r2 = summary["rounds"][1]
-    assert r2["faulty_member"] is not None and r2["voided_items"] > 0  # its items were voided
+    # The faults really happened: a member offline through the reveal, a member node and an
+    # operator node killed with SIGKILL mid-round and restarted (new processes).
+    faults = summary["faults"]
+    assert [f["round"] for f in faults] == [2, 2, 2]
+    assert sum("killed" in f["what"] for f in faults) == 2
+    assert {f["node"] for f in faults} >= {"operator 0", f"member{r2['faulty_member']}"}
+    # Only the silent member's items were voided (3 of 6: committee of 2); the restarted one revealed.
+    assert r2["faulty_member"] is not None and r2["voided_items"] == 3
     assert summary["onchain"]["member_bonds"][r2["faulty_member"]] == 0  # and its bond slashed

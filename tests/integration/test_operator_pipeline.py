@@ -89,10 +89,16 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         assert game.chain.models.model(model.model_hash).rounds_traded == 1
 
         # Proved inference, verified against the registered artifacts.
-        stack.callback(lambda s: setattr(s, "should_exit", True), serve(create_app(model.prover, game.chain, store), port))
+        # The service answers for the operator's models at the endpoint registered per model hash.
+        app = create_app(None, game.chain, store, models={model.model_hash: model.prover}.get)
+        stack.callback(lambda s: setattr(s, "should_exit", True), serve(app, port))
         x = [0.3, -0.2, 1.1]
+        assert game.chain.models.model(model.model_hash).endpoint == \
+            f"http://127.0.0.1:{port}/models/0x{model.model_hash.hex()}"
         result = query_and_verify(game.chain, store, x, model.model_hash)
         assert result["verified_offchain"] is True
+        unknown = httpx.post(f"http://127.0.0.1:{port}/models/0x{'11' * 32}/infer", json={"input": x}, timeout=30)
+        assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_model"
         assert abs(result["output"][1] - float(model.predict_proba(np.array([x]))[0, 1])) < 0.01
 
         # Another model of the same architecture (same circuit settings, hence the same vk):
