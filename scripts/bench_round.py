@@ -116,7 +116,7 @@ def operator_pipelines(members: list[CommunityNode], store: BlobStore) -> list[P
 
 # ------------------------------------------------------------------ one timed round
 def one_round(workdir: Path, passes: int, seed: int) -> dict[str, float]:
-    liquidity = WAD // 2  # b per item: 0.5 token
+    liquidity = WAD // 5  # b per item: 0.2 token (the demo's default)
     per_member = math.ceil(ITEMS / COMMITTEE)  # 22; the subsidy for 64 items caps the last at 20
     with ExitStack() as stack:
         devnet = stack.enter_context(Devnet(accounts=1 + MEMBERS + OPERATORS + 2))

@@ -61,12 +61,12 @@ class DemoConfig:
     operators: int = 3
     rounds: int = 3
     items_per_round: int = 33
-    liquidity: float = 0.2  # b per item, tokens (about a fifth of each operator's bankroll per item)
+    liquidity: float = 0.6  # b per item, tokens (about a fifth of each operator's bankroll per item)
     seed: int = 7
     inject_faults: bool = False
     fl_rounds: int = 2
     passes: int = 6  # most trades per operator and round (each trades again when others moved prices)
-    bankroll_fraction: float = 0.33  # of each operator's balance, bet per round
+    bankroll_fraction: float = 1.0  # of each operator's balance, bet per round (full Kelly)
     dp_clip: float = 3.0
     dp_epsilon: float = 100.0
     summary: Path | None = None

@@ -16,10 +16,10 @@ import click
 @click.option("--operators", type=int, default=3, show_default=True)
 @click.option("--rounds", type=int, default=3, show_default=True)
 @click.option("--items-per-round", type=int, default=33, show_default=True)
-@click.option("--liquidity", type=float, default=0.2, show_default=True, help="LMSR b per item (tokens)")
+@click.option("--liquidity", type=float, default=0.6, show_default=True, help="LMSR b per item (tokens)")
 @click.option("--passes", type=int, default=6, show_default=True,
               help="most trades per operator and round (each trades again only when others moved prices)")
-@click.option("--bankroll-fraction", type=float, default=0.33, show_default=True,
+@click.option("--bankroll-fraction", type=float, default=1.0, show_default=True,
               help="share of its balance each operator bets per round")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--inject-faults", is_flag=True,
