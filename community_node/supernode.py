@@ -137,7 +137,7 @@ class SuperNode:
         with self.supernode_log.open("ab") as log_file:
             self._node = subprocess.Popen(
                 node_cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.work_dir, start_new_session=True, preexec_fn=die_with_parent,
+                env=env, cwd=self.work_dir, start_new_session=True, preexec_fn=die_with_parent(),
             )
         try:
             if not wait_for_port(self.host, self.port, self._node, self.start_timeout):
@@ -161,7 +161,7 @@ class SuperNode:
                 self._guard = subprocess.Popen(
                     guard_cmd, stdout=log_file, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=guard_env, cwd=self.work_dir,
-                    start_new_session=True, preexec_fn=die_with_parent,
+                    start_new_session=True, preexec_fn=die_with_parent(),
                 )
         except BaseException:
             self.stop()

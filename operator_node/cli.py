@@ -153,13 +153,16 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
         threading.Thread(target=server.run, daemon=True).start()
         console.print(f"proved inference on http://127.0.0.1:{port}/models/0x<model hash>")
         try:
-            load_registered()
             while not stop.is_set():
                 try:
-                    node.step()
                     load_registered()
                 except HayekError as e:
+                    console.print(f"[red]error[/] loading a registered model: {e}")
+                try:
+                    node.step()
+                except HayekError as e:
                     console.print(f"[red]error[/] {e}")
+                    node.report_error(str(e))
                 stop.wait(poll_seconds)
         except KeyboardInterrupt:
             pass

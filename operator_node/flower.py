@@ -140,16 +140,51 @@ def flower_env(flwr_home: Path) -> dict[str, str]:
     }
 
 
-def die_with_parent() -> None:
-    """`preexec_fn` for a child process: the kernel sends it SIGTERM when the process that
-    started it dies, even by SIGKILL (Linux; elsewhere a no-op), so a killed node never
-    leaves its SuperLink or SuperNodes running and holding their ports."""
+def _prctl() -> Any:
     if sys.platform != "linux":
-        return
+        return None
     import ctypes
 
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()  # resolved here: nothing is loaded between fork and exec
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` for a child process: the kernel sends it SIGTERM when the process that
+    started it dies, even by SIGKILL (Linux; elsewhere a no-op), so a killed node never
+    leaves its SuperLink or SuperNodes running and holding their ports. (The signal follows
+    the *thread* that started the child: start children from the main thread.)"""
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if _PRCTL is not None:
+            _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
+
+    return preexec
+
+
+def wait_port_free(host: str, port: int, timeout: float) -> bool:
+    """Wait until nothing listens on host:port (a restarted node's old server may still be
+    shutting down; gRPC's SO_REUSEPORT would let both listen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, port))
+                return True
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+        time.sleep(0.2)
 
 
 def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float) -> bool:
@@ -231,6 +266,8 @@ class SuperLink:
         if self._proc is not None:
             return self
         self.flwr_home.mkdir(parents=True, exist_ok=True)
+        if not wait_port_free(self.host, self.port, 30):
+            raise SuperLinkError(self.address, "the port is in use")
         (self.flwr_home / "config.toml").write_text(
             f'[superlink]\ndefault = "{CONNECTION}"\n\n'
             f'[superlink.{CONNECTION}]\naddress = "{self.address}"\ninsecure = true\n',
@@ -249,7 +286,7 @@ class SuperLink:
             self._proc = subprocess.Popen(
                 cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=flower_env(self.flwr_home), cwd=self.work_dir, start_new_session=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=die_with_parent(),
             )
         if not wait_for_port(self.host, self.port, self._proc, self.start_timeout):
             self.stop()

@@ -45,6 +45,11 @@ class MarketView:
     held: dict[int, list[int]]  # item -> this trader's shares per outcome
     spent: dict[int, int]  # item -> what this trader paid
     events: int  # Traded events so far this round
+    mine: int = 0  # ... of which this trader's
+
+    @property
+    def others(self) -> int:
+        return self.events - self.mine
 
 
 @dataclass
@@ -109,11 +114,6 @@ class OperatorNode:
         if bytes(model_verifier(self.chain).call("bindings", model.model_hash)[1]) == bytes(32):
             bind_model(self.chain, self.account, prover)
 
-    def model_by_hash(self, model_hash: bytes) -> Model | None:
-        """One of this operator's models (for the inference service), loaded on demand."""
-        round = self.state.round_of(model_hash)
-        return self.model_for(round) if round is not None else None
-
     # ------------------------------------------------------------ trading
     def _my_trades_on_chain(self, round: int) -> list[dict[str, Any]]:
         assert self.chain.deployment is not None
@@ -144,8 +144,9 @@ class OperatorNode:
         b = g.round_info(round)["liquidityWad"]
         k_count = g.outcome_count()
         view = MarketView({}, {}, {}, 0)
-        for ev in g.logs("Traded", from_block=self.chain.deployment.deployed_block, round=round):
+        for ev in g.logs("Traded", from_block=g.round_info(round)["openBlock"], round=round):
             view.events += 1
+            view.mine += ev["trader"] == self.me
             skipped = ev["skipped"]
             for n, w in enumerate(ev["orders"]):
                 if (skipped[n >> 8] >> (n & 255)) & 1:
@@ -182,51 +183,56 @@ class OperatorNode:
         spent = g.trader(round, self.me)["costWad"]
         return to_belief_orders(quantities, beliefs, max(int(bankroll) - spent, 0), b)
 
-    def trade(self, round: int) -> bool:
-        """Plan and send the next pass if it is due; True if a trade was sent (False: nothing
-        to do until somebody else moves the market)."""
+    def trade(self, round: int) -> tuple[bool, MarketView]:
+        """Plan and send the next pass if it is due. Returns (sent, the market as judged):
+        sent False means nothing to do until another trader moves the market."""
         rows = self.state.trades(round)
-        # Resume: a pass planned before a restart either landed (its Traded event is on chain) or not.
-        onchain = len(self._my_trades_on_chain(round))
+        view = self.market_view(round)
+        # Resume: a pass planned before a restart either landed (its Traded event is on chain)
+        # or not. Failed passes left nothing on chain, so only sent ones are matched.
         for row in rows:
             if row.status == "planned":
                 sent = sum(1 for r in rows if r.status == "sent")
-                if onchain > sent:
+                if view.mine > sent:
                     self.state.mark_sent(round, row.pass_, "recovered")
                     self.say(f"round {round}: pass {row.pass_} had landed before the restart")
                 else:
-                    return self._send(round, row.pass_, row.orders, row.beliefs, self.market_view(round))
+                    return self._send(round, row.pass_, row.orders, row.beliefs, view), view
                 rows = self.state.trades(round)
-        if len(rows) >= self.cfg.passes:
-            return False
-        view = self.market_view(round)
-        if rows and view.events <= rows[-1].market_events + (1 if rows[-1].status == "sent" else 0):
-            return False  # nobody else moved the market since our last pass
+        used = [r for r in rows if r.status != "failed"]
+        if len(used) >= self.cfg.passes or len(rows) >= 3 * self.cfg.passes:
+            return False, view
+        if rows and view.others <= rows[-1].market_events:
+            return False, view  # nobody else moved the market since our last plan
         model = self.model_for(round)
         plan = self.plan(round, model, view)
         orders = [o.encode() for o in plan.orders]
         beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
         pass_ = len(rows)
-        self.state.plan_trade(round, pass_, orders, beliefs, view.events)
+        self.state.plan_trade(round, pass_, orders, beliefs, view.others)
         if not orders:
-            return False
-        return self._send(round, pass_, orders, beliefs, view)
+            return False, view
+        return self._send(round, pass_, orders, beliefs, view), view
 
     def _send(self, round: int, pass_: int, orders: list[int], beliefs: list[int], view: MarketView) -> bool:
         model = self.model_for(round)
         g = self.chain.game
-        # Slippage bound: the planned cost against the quantities planned on, plus 2%.
+        # Slippage bound: the planned cost against the quantities planned on, plus 2% (if others
+        # traded first and it reverts, the next step re-plans at the new prices).
         b = g.round_info(round)["liquidityWad"]
         k_count = g.outcome_count()
+        q = {i: list(v) for i, v in view.quantities.items()}
         planned = 0
         for w in orders:
             o = Order.decode(w)
-            planned += lmsr.quote(view.quantities.get(o.item, [0] * k_count), o.outcome, o.shares_wad, b)[0]
+            qi = q.setdefault(o.item, [0] * k_count)
+            planned += lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
+            qi[o.outcome] += o.shares_wad
         try:
             receipt = g.trade(self.account, round, model.model_hash, orders, beliefs, planned + planned // 50 + 10**6)
         except ContractReverted as e:
             if e.error in ("TradingClosed", "CostAboveMax"):
-                self.state.mark_sent(round, pass_, f"failed:{e.error}")
+                self.state.mark_failed(round, pass_, e.error)
                 self.say(f"round {round}: pass {pass_} not traded ({e})")
                 return False
             raise
@@ -278,9 +284,12 @@ class OperatorNode:
             self.model_for(current)
         elif phase == "trading":
             if self.state.model(current) is not None:  # registered before listing ended
-                status["idle"] = not self.trade(current)
-            status["market_events"] = self.market_view(current).events
-            status["passes"] = len(self.state.trades(current))
+                sent, view = self.trade(current)
+                status["idle"] = not sent
+            else:
+                view = self.market_view(current)
+            status["market_events"] = view.events  # the market the decision was made on
+            status["passes"] = sum(1 for r in self.state.trades(current) if r.status == "sent")
         elif phase == "settleable":
             try:
                 g.settle(self.account, current)
@@ -293,6 +302,10 @@ class OperatorNode:
         saved = self.state.model(current)
         status["model"] = "0x" + saved[0].hex() if saved and saved[2] else None
         return self._write_status(status)
+
+    def report_error(self, message: str) -> None:
+        """A step failed: say so in the status (never idle), so no driver takes the old one."""
+        self._write_status({"round": None, "phase": None, "idle": False, "error": message})
 
     def _write_status(self, status: dict[str, Any]) -> dict[str, Any]:
         import json
@@ -310,4 +323,5 @@ class OperatorNode:
                 self.step()
             except (ContractReverted, HayekError) as e:
                 self.say(f"error: {e}")
+                self.report_error(str(e))
             time.sleep(self.cfg.poll_seconds)

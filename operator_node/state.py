@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE TABLE IF NOT EXISTS trades (
   round INTEGER NOT NULL, pass INTEGER NOT NULL, orders TEXT NOT NULL, beliefs TEXT NOT NULL,
-  market_events INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('planned', 'sent', 'empty')),
+  market_events INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('planned', 'sent', 'empty', 'failed')),
   tx TEXT, PRIMARY KEY (round, pass)
 );
 CREATE TABLE IF NOT EXISTS redemptions (
@@ -32,7 +32,7 @@ class TradeRow:
     pass_: int
     orders: list[int]
     beliefs: list[int]
-    market_events: int  # Traded events in the round when this pass was planned
+    market_events: int  # other traders' Traded events in the round when this pass was planned
     status: str
     tx: str | None
 
@@ -87,6 +87,11 @@ class OperatorState(LocalDB):
 
     def mark_sent(self, round: int, pass_: int, tx: str) -> None:
         self.db.execute("UPDATE trades SET status = 'sent', tx = ? WHERE round = ? AND pass = ?", (tx, round, pass_))
+
+    def mark_failed(self, round: int, pass_: int, reason: str) -> None:
+        """The pass reverted (nothing landed): it neither counts as a trade nor uses a pass."""
+        self.db.execute("UPDATE trades SET status = 'failed', tx = ? WHERE round = ? AND pass = ?",
+                        (reason, round, pass_))
 
     # ------------------------------------------------------------ redemptions
     def redemption(self, round: int) -> str | None:

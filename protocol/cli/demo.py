@@ -133,7 +133,23 @@ class Demo:
         if cfg.data is None:
             cfg.data = cfg.workdir / "breast_cancer.csv"
             cfg.label_column, cfg.drop_columns = write_default_dataset(cfg.data)
-        self.nodes: list[NodeProcess] = []
+        import signal
+
+        def _terminate(*_: object) -> None:  # SIGTERM unwinds like Ctrl-C: every process is stopped
+            raise SystemExit(143)
+
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self._run()
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return self._run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _run(self) -> dict[str, Any]:
+        cfg = self.cfg
         with ExitStack() as stack:
             devnet = stack.enter_context(Devnet(accounts=1 + cfg.members + cfg.operators + 2,
                                                 log=cfg.workdir / "anvil.log"))
@@ -194,11 +210,15 @@ class Demo:
                                    "--seed", str(cfg.seed + i)],
                                    cfg.workdir / f"member{i}", cfg.workdir / "logs" / f"member{i}-import.log", env)
                        for i, (acct, part) in enumerate(zip(game.members, parts))]
-            for p in imports:
-                p.start()
-            for p in imports:
-                if p.wait(300) != 0:
-                    raise HayekError(f"{p.name} failed:\n{last_lines(p.log, 15)}")
+            try:
+                for p in imports:
+                    p.start()
+                for p in imports:
+                    if p.wait(300) != 0:
+                        raise HayekError(f"{p.name} failed:\n{last_lines(p.log, 15)}")
+            finally:
+                for p in imports:
+                    p.stop()
         from community_node.state import NodeState
 
         st = NodeState(cfg.workdir / "member0" / "node.sqlite")

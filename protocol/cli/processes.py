@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from operator_node.flower import die_with_parent
 from protocol.errors import HayekError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -52,8 +53,8 @@ class NodeProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(hayek_command(*self.args), stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env={**os.environ, **self.env,
-                                                                         "COLUMNS": "160"})
+                                         stdin=subprocess.DEVNULL, env={**os.environ, **self.env, "COLUMNS": "160"},
+                                         preexec_fn=die_with_parent())  # never outlives the demo
         self.started_at = time.time()
         return self
 
@@ -105,5 +106,6 @@ def wait_until(done: Callable[[], bool], nodes: Sequence[NodeProcess], timeout: 
             return
         on_tick()
         if time.monotonic() > deadline:
-            raise HayekError(f"timed out after {timeout:.0f} s waiting for {what}")
+            states = "; ".join(f"{n.name}: {n.status()}" for n in nodes)
+            raise HayekError(f"timed out after {timeout:.0f} s waiting for {what} ({states})")
         time.sleep(interval)

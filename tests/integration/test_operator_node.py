@@ -12,7 +12,7 @@ from eth_utils import keccak
 
 from operator_node.node import OperatorConfig, OperatorNode
 from protocol.chain.devkit import DevGame
-from protocol.orders import belief_from_floats
+from protocol.orders import Order, belief_from_floats
 from protocol.store import StoreClient
 from tests.integration.test_community_node import make_nodes
 
@@ -85,7 +85,7 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     plan = op.plan(rnd, op.model_for(rnd))
     orders = [o.encode() for o in plan.orders]
     beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
-    op.state.plan_trade(rnd, 1, orders, beliefs, op.market_view(rnd).events)
+    op.state.plan_trade(rnd, 1, orders, beliefs, op.market_view(rnd).others)
     op.state.close()
     restarted = OperatorNode(cfg, trader, game.chain, store, pipeline)
     restarted.step()
@@ -95,11 +95,29 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     assert pipeline.built == 1  # the model was loaded, not rebuilt
     assert set(items) <= set(restarted.held_items(rnd))
 
+    # A pass that reverted (nothing on chain) followed by one that landed just before a
+    # SIGKILL: on restart the landed one is recognised, not sent again.
+    st = restarted.state
+    st.plan_trade(rnd, 2, orders, beliefs, restarted.market_view(rnd).others)
+    st.mark_failed(rnd, 2, "CostAboveMax")
+    small = [Order(items[0], 0, WAD // 100).encode()]
+    belief = [belief_from_floats([0.5, 0.5])]
+    st.plan_trade(rnd, 3, small, belief, restarted.market_view(rnd).others)
+    g.trade(trader, rnd, model_hash, small, belief, 10 * WAD)  # landed; the node died before recording it
+    st.close()
+    more = OperatorNode(OperatorConfig(home=cfg.home, bankroll_fraction=0.1, passes=6), trader, game.chain, store,
+                        pipeline)
+    status = more.step()
+    assert len(more._my_trades_on_chain(rnd)) == 3  # recovered, not re-sent
+    assert [r.status for r in more.state.trades(rnd)] == ["sent", "sent", "failed", "sent"]
+    events = len(g.logs("Traded", from_block=game.deployment.deployed_block, round=rnd))
+    assert status["idle"] is True and status["market_events"] == events  # nobody else moved since
+
     game.to_phase(rnd, "revealing")
     for m in members:
         m.step()
     game.to_phase(rnd, "settleable")
-    restarted.step()  # settles and redeems
+    more.step()  # settles and redeems
     assert g.trader(rnd, trader.address)["redeemed"]
     again = OperatorNode(cfg, trader, game.chain, store, pipeline)
     again.step()  # a second restart does not redeem twice
