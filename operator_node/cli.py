@@ -153,6 +153,11 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
         threading.Thread(target=server.run, daemon=True).start()
         console.print(f"proved inference on http://127.0.0.1:{port}/models/0x<model hash>")
         try:
+            try:
+                if node.sync_endpoints():
+                    console.print(f"model endpoints now point to http://127.0.0.1:{port}")
+            except HayekError as e:
+                console.print(f"[red]error[/] updating model endpoints: {e}")
             while not stop.is_set():
                 try:
                     load_registered()

@@ -99,8 +99,25 @@ class OperatorNode:
 
     def endpoint_of(self, model: Model) -> str:
         """Where this model's proved inference is served ('' when the node serves none)."""
+        return self._endpoint(model.model_hash)
+
+    def _endpoint(self, model_hash: bytes) -> str:
         base = self.cfg.endpoint.rstrip("/")
-        return f"{base}/models/0x{model.model_hash.hex()}" if base else ""
+        return f"{base}/models/0x{model_hash.hex()}" if base else ""
+
+    def sync_endpoints(self) -> int:
+        """Point every model this node registered at where it serves them now (a restart on
+        another host or port would otherwise leave older models' endpoints stale)."""
+        changed = 0
+        for round in self.state.registered_rounds():
+            saved = self.state.model(round)
+            if saved is None:
+                continue
+            want = self._endpoint(saved[0])
+            if want and self.chain.models.model(saved[0]).endpoint != want:
+                self.chain.models.send(self.account, "setEndpoint", saved[0], want)
+                changed += 1
+        return changed
 
     def _bind_circuit(self, model: Model) -> None:
         """Pin the model hash to its circuit in the ModelVerifier (when the deployment has one),

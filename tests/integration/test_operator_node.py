@@ -123,3 +123,10 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     again.step()  # a second restart does not redeem twice
     record = game.chain.models.model(model_hash)
     assert record.rounds_traded == 1
+
+    # Restarted on another port, the node points its registered models there.
+    moved = OperatorNode(OperatorConfig(home=cfg.home, endpoint="http://127.0.0.1:9999"), trader, game.chain, store,
+                         pipeline)
+    assert record.endpoint.startswith("http://127.0.0.1:0/models/0x")
+    assert moved.sync_endpoints() == 1 and moved.sync_endpoints() == 0
+    assert game.chain.models.model(model_hash).endpoint == f"http://127.0.0.1:9999/models/0x{model_hash.hex()}"
