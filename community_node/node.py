@@ -20,6 +20,7 @@ from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, domain_of, revealed_validation
 from protocol.crypto import new_key, open_batch, seal_batch
 from protocol.errors import CsvError, HayekError
+from protocol.localdb import write_status
 from protocol.publication import ListingPublication, items_root
 from protocol.records import (
     Batch,
@@ -262,18 +263,10 @@ class CommunityNode:
         return self.write_status(current, phase)
 
     def write_status(self, current: int, phase: str | None) -> dict[str, object]:
-        import json
-        import os
-
-        status: dict[str, object] = {
-            "time": time.time(), "pid": os.getpid(), "round": current, "phase": phase,
-            "view_round": self.state.get("view_round"),
+        return write_status(self.status_path, {
+            "round": current, "phase": phase, "view_round": self.state.get("view_round"),
             "supernodes": {sn.superlink: sn.node_id() for sn in self.supernodes},
-        }
-        tmp = self.status_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(status))
-        tmp.replace(self.status_path)
-        return status
+        })
 
     def run(self, until: Callable[[], bool] = lambda: False) -> None:
         while not until():

@@ -19,6 +19,7 @@ from protocol import lmsr
 from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.errors import HayekError
+from protocol.localdb import write_status
 from protocol.orders import Order, belief_from_floats
 from protocol.records import from_fixed
 from protocol.store import BlobStore
@@ -176,10 +177,6 @@ class OperatorNode:
                 qi[o.outcome] += o.shares_wad
         return view
 
-    def spent_per_item(self, round: int) -> dict[int, int]:
-        """What this trader paid per item."""
-        return self.market_view(round).spent
-
     def plan(self, round: int, model: Model, view: "MarketView | None" = None) -> Plan:
         """Plan this pass: the round's bankroll is fixed from the balance at the round's first
         pass (so wealth earned by better models is what lets them bet more next round)."""
@@ -325,14 +322,7 @@ class OperatorNode:
         self._write_status({"round": None, "phase": None, "idle": False, "error": message})
 
     def _write_status(self, status: dict[str, Any]) -> dict[str, Any]:
-        import json
-        import os
-
-        status = {"time": time.time(), "pid": os.getpid(), **status}
-        tmp = self.status_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(status))
-        tmp.replace(self.status_path)
-        return status
+        return write_status(self.status_path, status)
 
     def run(self, until: Callable[[], bool] = lambda: False) -> None:
         while not until():

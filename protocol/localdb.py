@@ -4,9 +4,21 @@ key-value table for JSON values, and the node's own schema on top."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
+
+def write_status(path: Path, status: dict[str, Any]) -> dict[str, Any]:
+    """Replace a node's status.json (stamped with the time and the writer's pid) atomically:
+    what `hayek member status` and devnet drivers read to see where the node stands."""
+    status = {"time": time.time(), "pid": os.getpid(), **status}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(status))
+    tmp.replace(path)
+    return status
+
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 

@@ -21,7 +21,7 @@ from protocol.chain.devkit import DevGame
 from protocol.orders import Order, belief_from_floats
 
 WAD = 10**18
-RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results.json"
+from bench_results import RESULTS, merge_results  # noqa: E402
 console = Console()
 
 
@@ -138,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    results: dict[str, float] = json.loads(args.out.read_text()) if args.out.exists() else {}
     import tempfile
 
     from community_node.store_server import StoreProcess
@@ -152,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             ours |= bench_data(store.url)
         with console.status("proved inference verified on-chain"):
             ours |= bench_onchain_verify(devnet.url, store.url, Path(tmp))
-    results |= {k: round(v, 1) if isinstance(v, float) else v for k, v in ours.items()}
-    results = dict(sorted(results.items()))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    merge_results({k: round(v, 1) if isinstance(v, float) else v for k, v in ours.items()}, args.out)
     for k, v in ours.items():
         console.print(f"{k:40s} {v:>14,}")
     console.print(f"wrote {args.out}")

@@ -52,6 +52,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_results import RESULTS, merge_results  # noqa: E402
 from community_node.supernode import SuperNode, node_config_arg  # noqa: E402
 from operator_node.flower import (  # noqa: E402
     APP_DIR,
@@ -67,7 +68,6 @@ from operator_node.flower import (  # noqa: E402
 )
 from operator_node.training_app.hayek_fl import task  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results.json"
 BASELINE_APP = Path(__file__).resolve().parent / "bench_fl_baseline_app"
 console = Console()
 
@@ -447,10 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in out.items():
         console.print(f"{k:28s} {v:>10}")
     if not args.no_write:
-        results = json.loads(args.out.read_text()) if args.out.exists() else {}
-        results.update(out)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
+        merge_results(out, args.out)
         console.print(f"merged into {args.out}")
     return 0
 

@@ -40,6 +40,7 @@ from eth_utils import keccak
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_results import RESULTS, merge_results  # noqa: E402
 from community_node.node import CommunityNode, NodeConfig  # noqa: E402
 from community_node.store_server import StoreProcess  # noqa: E402
 from operator_node.node import OperatorConfig, OperatorNode  # noqa: E402
@@ -50,7 +51,6 @@ from protocol.records import from_fixed  # noqa: E402
 from protocol.store import BlobStore, StoreClient  # noqa: E402
 
 WAD = 10**18
-RESULTS = ROOT / "bench" / "results.json"
 MEMBERS, OPERATORS, ITEMS, COMMITTEE = 5, 3, 64, 3
 PHASES = ("open_elect", "listing", "register", "trading", "reveal", "settle_redeem")
 
@@ -201,12 +201,7 @@ def main(argv: list[str] | None = None) -> int:
            "round_e2e_breakdown": {p: round(statistics.median(r[p] for r in runs), 2) for p in PHASES}}
     print(json.dumps(res | {"runs_s": [round(t, 2) for t in totals]}, indent=1))
     if not args.no_write:
-        merged: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-        merged |= res
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
-        tmp.replace(args.out)
+        merge_results(res, args.out)
     return 0
 
 

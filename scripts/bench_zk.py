@@ -26,9 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_results import RESULTS, merge_results  # noqa: E402
 from operator_node import zk  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results.json"
 D, HIDDEN = 8, 4
 
 
@@ -201,12 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     res["zk_load_avg_1m"] = os.getloadavg()[0]
     res = {k: _round(v) for k, v in sorted(res.items())}
     print(json.dumps(res, indent=1))
-    merged: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-    merged |= res
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
-    tmp.replace(args.out)
+    merge_results(res, args.out)
     return 0
 
 

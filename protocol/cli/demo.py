@@ -304,12 +304,16 @@ class Demo:
         def registered() -> set[str]:
             return {e["operator"] for e in game.chain.models.logs("ModelRegistered", from_block=open_block)}
 
-        with self._progress() as (progress, ticks):
-            for j, op in enumerate(self.operators):
-                task = progress.add_task(f"operator {j}")
-                ticks.append(lambda t=task, op=op: progress.update(t, description=f"{op.name}: {last_lines(op.log)[:110]}"))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            tasks = [progress.add_task(op.name) for op in self.operators]
+
+            def show() -> None:  # each operator's latest log line: Flower run status, circuit
+                for task, op in zip(tasks, self.operators):
+                    progress.update(task, description=f"{op.name}: {last_lines(op.log)[:110]}")
+
             wait_until(lambda: len(g.listings(r)) == len(committee) and registered() >= set(traders),
-                       self.nodes_, 1800, "listings and models", on_tick=lambda: [t() for t in ticks])
+                       self.nodes_, 1800, "listings and models", on_tick=show)
         listed = sum(x["count"] for x in g.listings(r))
         console.print(f"{listed} items listed by {', '.join(names)}; "
                       f"{len(traders)} models trained through Flower, circuits built, registered")
@@ -370,16 +374,6 @@ class Demo:
                            "the members' next training views")
         self.summary["rounds"].append(self.round_summary(r, faulty))
         self.print_round(self.summary["rounds"][-1])
-
-    def _progress(self) -> Any:
-        from contextlib import contextmanager
-
-        @contextmanager
-        def cm():  # type: ignore[no-untyped-def]
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                          console=console, transient=True) as progress:
-                yield progress, []
-        return cm()
 
     def _member_index(self, address: str) -> int:
         return [a.address for a in self.game.members].index(address)
