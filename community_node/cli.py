@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import signal
 from pathlib import Path
 
 import click
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
 from community_node.node import CommunityNode, NodeConfig
 from protocol.chain import Chain, Deployment
-from protocol.errors import HayekError
+from protocol.runtime.keystore import create_keystore, load_account
 from protocol.store import StoreClient
 
 console = Console()
 HOME_HELP = "the node's folder (its SQLite state lives here)"
-
-
-class KeystoreError(HayekError):
-    pass
-
-
-def _password(confirm: bool = False) -> str:
-    pw = os.environ.get("HAYEK_KEYSTORE_PASSWORD")
-    if pw is not None:
-        return pw
-    pw = getpass.getpass("keystore password: ")
-    if confirm and getpass.getpass("again: ") != pw:
-        raise KeystoreError("passwords differ")
-    return pw
-
-
-def load_account(keystore: Path) -> LocalAccount:
-    """Decrypt an eth-account keystore (password from HAYEK_KEYSTORE_PASSWORD or a prompt)."""
-    try:
-        data = json.loads(keystore.read_text())
-        return Account.from_key(Account.decrypt(data, _password()))
-    except (OSError, ValueError) as e:
-        raise KeystoreError(f"cannot open keystore {keystore}: {e}") from None
 
 
 @click.group()
@@ -56,12 +30,7 @@ def member() -> None:
 @click.option("--private-key-env", default=None, help="import the key held in this environment variable")
 def keygen(keystore: Path, private_key_env: str | None) -> None:
     """Create an encrypted keystore (the key itself is never printed)."""
-    if keystore.exists():
-        raise KeystoreError(f"{keystore} exists; refusing to overwrite")
-    acct = Account.from_key(os.environ[private_key_env]) if private_key_env else Account.create()
-    keystore.parent.mkdir(parents=True, exist_ok=True)
-    keystore.write_text(json.dumps(Account.encrypt(acct.key, _password(confirm=True))))
-    keystore.chmod(0o600)
+    acct = create_keystore(keystore, os.environ[private_key_env] if private_key_env else None)
     console.print(f"address {acct.address}; keystore {keystore}")
 
 
@@ -151,6 +120,7 @@ def status(home: Path, as_json: bool) -> None:
 
     st = NodeState(home / "node.sqlite")
     out = {
+        "features": st.get("feature_count"),
         "rows": st.count_rows(),
         "batches": [{"round": b.round, "kind": b.kind, "records": len(b.row_ids), "status": b.status}
                     for b in st.batches()],
@@ -163,6 +133,7 @@ def status(home: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(out, indent=1))
         return
+    console.print(f"features: {out['features']}")
     console.print(out["rows"])
     t = Table("round", "kind", "records", "status", title="batches")
     for b in out["batches"]:

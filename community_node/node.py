@@ -20,7 +20,7 @@ from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, domain_of, revealed_validation
 from protocol.crypto import new_key, open_batch, seal_batch
 from protocol.errors import CsvError, HayekError
-from protocol.localdb import write_status
+from protocol.store.localdb import write_status
 from protocol.publication import ListingPublication, items_root
 from protocol.records import (
     Batch,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from protocol.crypto import NonceSequence
-from protocol.localdb import LocalDB
+from protocol.store.localdb import LocalDB
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (

@@ -26,16 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from operator_node.flower import (
-    die_with_parent,
-    flower_env,
-    flower_executable,
-    free_port,
-    stop_process_group,
-    tail,
-    wait_for_port,
-)
 from protocol.errors import HayekError
+from protocol.runtime.flower import flower_env, flower_executable
+from protocol.runtime.processes import die_with_parent, free_port, stop_process_group, tail, wait_for_port
 
 
 class SuperNodeError(HayekError):

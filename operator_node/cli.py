@@ -109,7 +109,7 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
     any point and start it again with the same options, and it resumes."""
     import uvicorn
 
-    from community_node.cli import load_account
+    from protocol.runtime.keystore import load_account
     from operator_node.flower import SuperLink
     from operator_node.node import OperatorConfig, OperatorNode
     from operator_node.pipeline import FlowerZkPipeline, TrainingSpec

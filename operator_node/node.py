@@ -19,7 +19,7 @@ from protocol import lmsr
 from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.errors import HayekError
-from protocol.localdb import write_status
+from protocol.store.localdb import write_status
 from protocol.orders import Order, belief_from_floats
 from protocol.records import from_fixed
 from protocol.store import BlobStore

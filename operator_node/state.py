@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.localdb import LocalDB
+from protocol.store.localdb import LocalDB
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (

@@ -33,7 +33,6 @@ from protocol.records import (
     Batch,
     Domain,
     Manifest,
-    batch_root,
     check_address,
     check_bytes,
     check_int,
@@ -185,7 +184,7 @@ def seal_batch(batch: Batch, domain: Domain, key: bytes, nonce: bytes) -> tuple[
         round=batch.round,
         member=batch.member,
         kind=batch.kind,
-        merkle_root=batch_root(batch),
+        merkle_root=serde.batch_root(batch),
         record_count=len(batch.records),
         blob_id=serde.blob_id(ciphertext),
         nonce=nonce,
@@ -219,6 +218,6 @@ def open_batch(manifest: Manifest, ciphertext: bytes, key: bytes) -> Batch:
             manifest.blob_id,
             f"{len(batch.records)} records, manifest says {manifest.record_count}",
         )
-    if batch_root(batch) != manifest.merkle_root:
+    if serde.batch_root(batch) != manifest.merkle_root:
         raise IntegrityError(manifest.blob_id, "Merkle root differs from the manifest's")
     return batch

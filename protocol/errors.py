@@ -7,12 +7,76 @@ non-zero). Others may add classes; keep one class per rule and the evidence as a
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class HayekError(Exception):
-    """Root of every error the Hayek protocol and its nodes raise on bad input."""
+    """Root of every error the Hayek protocol and its nodes raise. A CLI exits with the
+    `exit_code` of the error's family (the table `EXIT_CODES` below)."""
+
+    exit_code: ClassVar[int] = 1
 
 
-class InvalidSignature(HayekError):
+# --------------------------------------------------------------------------- families
+# One family per kind of failure a caller handles differently; every error below belongs to
+# one. Exit codes: 0 success, 1 any other HayekError, 2 usage (click), then one per family.
+
+
+class InputError(HayekError):
+    """Bad input: a malformed message, record, CSV, option or file; a bad signature; content
+    that does not match its commitment. Retrying the same input fails the same way."""
+
+    exit_code = 3
+
+
+class ChainError(HayekError):
+    """The chain refused a transaction (a contract revert) or could not be reached."""
+
+    exit_code = 4
+
+
+class StorageError(HayekError):
+    """The blob store failed: unreachable, an unexpected status, a blob that is not there."""
+
+    exit_code = 5
+
+
+class ProofError(HayekError):
+    """Zero-knowledge proofs: a proof rejected, proving failed, an unusable SRS."""
+
+    exit_code = 6
+
+
+class TrainingError(HayekError):
+    """Federated training: a Flower process or run failed, timed out or was refused."""
+
+    exit_code = 7
+
+
+class ConfigError(HayekError):
+    """Local setup: a keystore, deployment record, node home or port that cannot be used."""
+
+    exit_code = 8
+
+
+class ProcessError(HayekError):
+    """A node process died, or something it was waiting for never happened."""
+
+    exit_code = 9
+
+
+EXIT_CODES: dict[type[HayekError], int] = {
+    family: family.exit_code
+    for family in (HayekError, InputError, ChainError, StorageError, ProofError, TrainingError, ConfigError,
+                   ProcessError)
+}
+"""Family -> exit code; documented in docs/ARCHITECTURE.md."""
+
+
+# --------------------------------------------------------------------------- input
+
+
+class InvalidSignature(InputError):
     """A signature does not recover the claimed signer (or is not a canonical signature)."""
 
     def __init__(self, signer: str, reason: str = "signature does not recover the claimed signer"):
@@ -21,7 +85,7 @@ class InvalidSignature(HayekError):
         super().__init__(f"invalid signature for {signer}: {reason}")
 
 
-class NotAMember(HayekError):
+class NotAMember(InputError):
     """The signer was not a community member at the round the message is for."""
 
     def __init__(self, address: str, round: int):
@@ -30,7 +94,7 @@ class NotAMember(HayekError):
         super().__init__(f"{address} was not a community member at round {round}")
 
 
-class MalformedRecord(HayekError):
+class MalformedRecord(InputError):
     """A message (record, envelope, batch, manifest) is structurally invalid."""
 
     def __init__(self, field: str, reason: str):
@@ -39,7 +103,7 @@ class MalformedRecord(HayekError):
         super().__init__(f"malformed {field}: {reason}")
 
 
-class ReplayedRecord(HayekError):
+class ReplayedRecord(InputError):
     """A record shows up where it does not belong: another round, or a nonce used twice."""
 
     def __init__(self, round: int, nonce: int, reason: str):
@@ -49,7 +113,7 @@ class ReplayedRecord(HayekError):
         super().__init__(f"replayed record (round {round}, nonce {nonce}): {reason}")
 
 
-class IntegrityError(HayekError):
+class IntegrityError(InputError):
     """Content does not match the hash it is addressed or committed by."""
 
     def __init__(self, blob_id: str, reason: str = "content does not match its hash"):
@@ -58,7 +122,7 @@ class IntegrityError(HayekError):
         super().__init__(f"integrity check failed for {blob_id}: {reason}")
 
 
-class BlobTooLarge(HayekError):
+class BlobTooLarge(InputError):
     """A blob exceeds the store's size limit."""
 
     def __init__(self, size: int | None, limit: int):
@@ -68,7 +132,7 @@ class BlobTooLarge(HayekError):
         super().__init__(f"blob too large: {shown} > limit {limit} bytes")
 
 
-class BlobNotFound(HayekError):
+class BlobNotFound(StorageError):
     """The store has no blob under this id."""
 
     def __init__(self, blob_id: str):
@@ -76,7 +140,7 @@ class BlobNotFound(HayekError):
         super().__init__(f"blob not found: {blob_id}")
 
 
-class StoreError(HayekError):
+class StoreError(StorageError):
     """The blob store answered with an unexpected status or could not be reached."""
 
     def __init__(self, url: str, reason: str, status: int | None = None):
@@ -87,7 +151,7 @@ class StoreError(HayekError):
         super().__init__(f"blob store error at {where}: {reason}")
 
 
-class DecryptionFailed(HayekError):
+class DecryptionFailed(InputError):
     """AES-GCM authentication failed: wrong key, wrong context (AAD), or tampered bytes."""
 
     def __init__(self, batch: str, reason: str = "authentication tag mismatch"):
@@ -96,7 +160,7 @@ class DecryptionFailed(HayekError):
         super().__init__(f"cannot decrypt batch {batch}: {reason}")
 
 
-class NonceExhausted(HayekError):
+class NonceExhausted(ConfigError):
     """A nonce sequence has no fresh nonce left (it never wraps around)."""
 
     def __init__(self, next: int):
@@ -104,7 +168,7 @@ class NonceExhausted(HayekError):
         super().__init__(f"nonce sequence exhausted at {next}")
 
 
-class CsvError(HayekError):
+class CsvError(InputError):
     """A member's CSV cannot be imported; says which row (1-based, header = 1) and column."""
 
     def __init__(self, reason: str, row: int | None = None, column: str | None = None):

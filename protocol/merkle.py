@@ -2,7 +2,7 @@
 
 Encoding (the contracts must match it exactly):
 
-* A *leaf* is a 32-byte value (for a batch: `records.batch_leaf`, itself a keccak256).
+* A *leaf* is a 32-byte value (for a batch: `serde.batch_leaf`, itself a keccak256).
 * The tree hashes every leaf once more: ``node = keccak256(leaf)`` — i.e. the
   OpenZeppelin StandardMerkleTree convention ``keccak256(bytes.concat(keccak256(data)))``
   when ``leaf = keccak256(data)``. The second hash keeps a 64-byte inner node from ever

@@ -21,7 +21,6 @@ from protocol.records import (
     Manifest,
     Record,
     Signed,
-    batch_leaf,
     verify,
 )
 
@@ -62,7 +61,7 @@ class ListingPublication:
 
 def items_root(items: Sequence[Signed[ListedItem]]) -> bytes:
     """Merkle root over the signed listed items (the `itemsRoot` of the on-chain listing)."""
-    return merkle.root([batch_leaf(s) for s in items])  # type: ignore[arg-type]
+    return merkle.root([serde.batch_leaf(s) for s in items])  # type: ignore[arg-type]
 
 
 def check_listing(

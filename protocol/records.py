@@ -30,7 +30,7 @@ from eth_account.datastructures import SignedMessage
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 
-from protocol import merkle
+from protocol.content import check_blob_id
 from protocol.errors import InvalidSignature, MalformedRecord, NotAMember, ReplayedRecord
 
 # --------------------------------------------------------------------------- constants
@@ -257,7 +257,7 @@ class Manifest:
     """Public description of a published, encrypted batch.
 
     `blob_id` addresses the ciphertext in the data store, `nonce` is the AES-GCM nonce,
-    `merkle_root` is the root over `batch_leaf` of the records (committed on-chain), and
+    `merkle_root` is the root over `serde.batch_leaf` of the records (committed on-chain), and
     `key_hash = keccak256(key)` (committed on-chain for validation batches). `chain_id`
     and `registry` make the manifest self-describing: they enter the AES-GCM AAD.
     """
@@ -274,8 +274,6 @@ class Manifest:
     key_hash: bytes
 
     def __post_init__(self) -> None:
-        from protocol.serde import check_blob_id  # serde imports this module
-
         check_int(self.chain_id, "chain_id", 1, 2**256 - 1)
         object.__setattr__(self, "registry", check_address(self.registry, "registry"))
         check_int(self.round, "round", 0, UINT64_MAX)
@@ -474,29 +472,6 @@ def verify(
     # The signer was a member at the record's round.
     if not is_member(signed.signer, message.round):
         raise NotAMember(signed.signer, message.round)
-
-
-# --------------------------------------------------------------------------- batches
-
-
-def batch_leaf(signed: Signed[Record]) -> bytes:
-    """keccak256(serde.encode(signed)): the Merkle leaf of one signed record."""
-    from protocol import serde  # serde imports this module
-
-    return keccak(serde.encode(signed))
-
-
-def batch_leaves(batch: Batch) -> list[bytes]:
-    return [batch_leaf(signed) for signed in batch.records]
-
-
-def batch_root(batch: Batch) -> bytes:
-    """Merkle root over the batch's leaves in order (see `protocol.merkle`)."""
-    return merkle.root(batch_leaves(batch))
-
-
-def batch_proof(batch: Batch, index: int) -> list[bytes]:
-    return merkle.proof(batch_leaves(batch), index)
 
 
 def verify_batch(

@@ -12,16 +12,20 @@ decodes to is refused, so one message has exactly one encoding and one hash. Eve
 failure is a `MalformedRecord(field, reason)` whose field is a path such as
 ``records[3].message.features[2]``.
 
-Blob ids: ``"sha256-" + sha256(data).hexdigest()`` (lowercase hex, 64 digits).
+Blob ids (`protocol.content`, re-exported here): ``"sha256-" + sha256(data).hexdigest()``.
+Batch Merkle leaves: ``keccak256(encode(signed record))``, in batch order.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, TypeVar
 
+from eth_utils import keccak
+
+from protocol import merkle
+from protocol.content import BLOB_ID_PREFIX, blob_id, check_blob_id, is_blob_id
 from protocol.errors import MalformedRecord
 from protocol.records import (
     Batch,
@@ -31,30 +35,12 @@ from protocol.records import (
     Signed,
 )
 
-BLOB_ID_PREFIX = "sha256-"
-_BLOB_ID_RE = re.compile(r"^sha256-[0-9a-f]{64}$")
 _HEX_RE = re.compile(r"^0x(?:[0-9a-f]{2})*$")
 
 Encodable = Record | ListedItem | Signed[Any] | Batch | Manifest
+__all__ = ["BLOB_ID_PREFIX", "blob_id", "check_blob_id", "is_blob_id"]  # and the functions below
+
 E = TypeVar("E", Record, ListedItem, Signed[Any], Batch, Manifest)
-
-# --------------------------------------------------------------------------- content ids
-
-
-def blob_id(data: bytes) -> str:
-    """The content address of `data`: "sha256-" + lowercase hex SHA-256 digest."""
-    return BLOB_ID_PREFIX + hashlib.sha256(data).hexdigest()
-
-
-def is_blob_id(value: object) -> bool:
-    return isinstance(value, str) and _BLOB_ID_RE.match(value) is not None
-
-
-def check_blob_id(value: object, field: str = "blob_id") -> str:
-    if not is_blob_id(value):
-        raise MalformedRecord(field, f"expected 'sha256-' + 64 lowercase hex digits, got {value!r}")
-    return str(value)
-
 
 # --------------------------------------------------------------------------- to JSON
 
@@ -355,3 +341,24 @@ def decode_batch(data: bytes) -> Batch:
 
 def decode_manifest(data: bytes) -> Manifest:
     return decode(data, Manifest)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def batch_leaf(signed: Signed[Record]) -> bytes:
+    """keccak256(encode(signed)): the Merkle leaf of one signed record."""
+    return keccak(encode(signed))
+
+
+def batch_leaves(batch: Batch) -> list[bytes]:
+    return [batch_leaf(signed) for signed in batch.records]
+
+
+def batch_root(batch: Batch) -> bytes:
+    """Merkle root over the batch's leaves in order (see `protocol.merkle`)."""
+    return merkle.root(batch_leaves(batch))
+
+
+def batch_proof(batch: Batch, index: int) -> list[bytes]:
+    return merkle.proof(batch_leaves(batch), index)

@@ -54,18 +54,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench_results import RESULTS, merge_results  # noqa: E402
 from community_node.supernode import SuperNode, node_config_arg  # noqa: E402
-from operator_node.flower import (  # noqa: E402
-    APP_DIR,
-    RunProgress,
-    SuperLink,
-    fab_hash,
-    flower_env,
-    flower_executable,
-    free_port,
-    stop_process_group,
-    tail,
-    wait_for_port,
-)
+from operator_node.flower import APP_DIR, RunProgress, SuperLink, fab_hash  # noqa: E402
+from protocol.runtime.flower import flower_env, flower_executable  # noqa: E402
+from protocol.runtime.processes import free_port, stop_process_group, tail, wait_for_port  # noqa: E402
 from operator_node.training_app.hayek_fl import task  # noqa: E402
 
 BASELINE_APP = Path(__file__).resolve().parent / "bench_fl_baseline_app"

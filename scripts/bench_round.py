@@ -46,7 +46,7 @@ from community_node.store_server import StoreProcess  # noqa: E402
 from operator_node.node import OperatorConfig, OperatorNode  # noqa: E402
 from protocol.chain import Devnet, GameParams  # noqa: E402
 from protocol.chain.devkit import DevGame  # noqa: E402
-from protocol.cli.demo import split_csv, write_default_dataset  # noqa: E402
+from hayek.demo import split_csv, write_default_dataset  # noqa: E402
 from protocol.records import from_fixed  # noqa: E402
 from protocol.store import BlobStore, StoreClient  # noqa: E402
 

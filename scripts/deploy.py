@@ -17,7 +17,7 @@ def main() -> None:
     from ape import networks
 
     from protocol.chain import Chain, GameParams, deploy
-    from protocol.cli.chain_cmds import governance_account
+    from hayek.cli.chain_cmds import governance_account
 
     provider = networks.provider
     uri = getattr(provider, "http_uri", None) or getattr(provider, "uri")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from protocol.chain import Chain, Deployment
-from protocol.cli import main
+from hayek.cli import main
 
 pytestmark = pytest.mark.integration
 

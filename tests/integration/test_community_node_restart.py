@@ -33,7 +33,7 @@ def wait_for(cond, timeout: float, what: str) -> None:  # type: ignore[no-untype
 
 
 def hayek(*args: str) -> list[str]:
-    return [sys.executable, "-m", "protocol.cli.entry", *args]
+    return [sys.executable, "-m", "hayek", *args]
 
 
 def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from protocol.cli.demo import Demo, DemoConfig
+from hayek.demo import Demo, DemoConfig
 
 pytestmark = pytest.mark.integration
 

@@ -27,8 +27,8 @@ from operator_node.flower import (
     SuperLink,
     TrainingFailed,
     fab_hash,
-    tail,
 )
+from protocol.runtime.processes import tail
 
 pytestmark = [
     pytest.mark.integration,

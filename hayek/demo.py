@@ -14,6 +14,7 @@ import json
 import math
 import random
 import shutil
+import subprocess
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -26,18 +27,28 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from community_node.store_server import StoreProcess
-from operator_node.flower import APP_DIR, fab_hash, free_port
+from operator_node.flower import APP_DIR, fab_hash
 from protocol import lmsr
 from protocol.chain import Devnet, GameParams
 from protocol.chain.devkit import DevGame
-from protocol.cli.processes import NodeProcess, last_lines, wait_until
+from hayek.processes import NodeProcess, hayek_command, last_lines, wait_until
 from protocol.errors import HayekError
+from protocol.runtime.processes import free_port
 from protocol.orders import Order, decode_belief
 from protocol.store import StoreClient
 
 WAD = 10**18
 KEYSTORE_PASSWORD = "hayek-demo"  # the demo's keystores hold devnet keys
 console = Console()
+
+
+def member_status(home: Path) -> dict[str, Any]:
+    """`hayek member status --json` of a member's node (what its imported data looks like)."""
+    out = subprocess.run(hayek_command("member", "status", "--home", str(home), "--json"),
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise HayekError(f"hayek member status --home {home} failed: {out.stderr.strip()}")
+    return dict(json.loads(out.stdout))
 
 
 def port_open(address: str) -> bool:
@@ -219,11 +230,7 @@ class Demo:
             finally:
                 for p in imports:
                     p.stop()
-        from community_node.state import NodeState
-
-        st = NodeState(cfg.workdir / "member0" / "node.sqlite")
-        n_features = int(st.get("feature_count"))
-        st.close()
+        n_features = int(member_status(cfg.workdir / "member0")["features"])
         rows = sum(1 for _ in open(parts[0])) - 1
         batch_size = max(8, int(rows * 0.65) // (cfg.rounds + 1))
         listing_size = math.ceil(cfg.items_per_round / cfg.committee_size)

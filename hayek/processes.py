@@ -14,16 +14,26 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from operator_node.flower import die_with_parent
-from protocol.errors import HayekError
+from protocol.errors import ProcessError
+from protocol.runtime.processes import die_with_parent
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class NodeDied(HayekError):
+class NodeDied(ProcessError):
+    """A node process exited while the demo needed it."""
+
     def __init__(self, name: str, code: int | None, log: Path):
         self.name, self.code, self.log = name, code, log
         super().__init__(f"{name} exited with {code}; last lines of {log}:\n{last_lines(log, 15)}")
+
+
+class WaitTimedOut(ProcessError):
+    """What the demo waited for did not happen in time (the timeouts only guard against hangs)."""
+
+    def __init__(self, what: str, timeout: float, states: str):
+        self.what, self.timeout, self.states = what, timeout, states
+        super().__init__(f"timed out after {timeout:.0f} s waiting for {what} ({states})")
 
 
 def last_lines(path: Path, n: int = 1) -> str:
@@ -37,7 +47,7 @@ def last_lines(path: Path, n: int = 1) -> str:
 
 
 def hayek_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "protocol.cli", *args]
+    return [sys.executable, "-m", "hayek", *args]
 
 
 class NodeProcess:
@@ -107,5 +117,5 @@ def wait_until(done: Callable[[], bool], nodes: Sequence[NodeProcess], timeout: 
         on_tick()
         if time.monotonic() > deadline:
             states = "; ".join(f"{n.name}: {n.status()}" for n in nodes)
-            raise HayekError(f"timed out after {timeout:.0f} s waiting for {what} ({states})")
+            raise WaitTimedOut(what, timeout, states)
         time.sleep(interval)

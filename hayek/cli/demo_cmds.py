@@ -32,7 +32,7 @@ def demo(data: Path | None, label_column: str, drop_columns: str, members: int, 
     """Play a multi-round game: members publish signed, encrypted data; the elected committee
     lists and reveals; operators train through Flower, prove with EZKL, trade with Kelly
     bankrolls and redeem; the game ends with a proved inference verified off- and on-chain."""
-    from protocol.cli.demo import DemoConfig, run_demo
+    from hayek.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(workdir=workdir.resolve(), data=data, label_column=label_column,
                      drop_columns=tuple(c for c in drop_columns.split(",") if c), members=members,

@@ -1,5 +1,0 @@
-"""`python -m protocol.cli` is `hayek` (the demo starts its nodes this way)."""
-
-from protocol.cli import main
-
-main()
