@@ -46,6 +46,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from protocol.errors import TrainingError
+
 APPROVED_ENV = "HAYEK_APPROVED_FABS"
 FLWR_VERSION = "1.41.0"  # the runner internals wrapped below are those of this release
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -53,12 +55,10 @@ _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 log = logging.getLogger("hayek.clientapp_guard")
 
 
-class FabRefused(Exception):
-    """The delivered app bundle is not approved; it was not installed or run.
-
-    Deliberately not a HayekError: it is raised inside flwr's ClientApp runner, whose error
-    path turns it into the error reply the operator receives.
-    """
+class FabRefused(TrainingError):
+    """The delivered app bundle is not approved; it was not installed or run. Raised inside
+    flwr's ClientApp runner, whose error path turns it into the error reply the operator
+    receives."""
 
     def __init__(self, fab_hash: str, reason: str):
         self.fab_hash = fab_hash

@@ -19,7 +19,7 @@ from protocol import lmsr, serde
 from protocol.chain import Chain, ContractReverted
 from protocol.chain.datasets import digest_of, domain_of, revealed_validation
 from protocol.crypto import new_key, open_batch, seal_batch
-from protocol.errors import CsvError, HayekError
+from protocol.errors import CsvError, HayekError, IntegrityError
 from protocol.store.localdb import write_status
 from protocol.publication import ListingPublication, items_root
 from protocol.records import (
@@ -299,7 +299,7 @@ class CommunityNode:
             verify_batch(batch, self.domain, is_member)
             member, _, _ = self.chain.registry.batch_of(manifest.merkle_root)
             if member != self.me:
-                raise HayekError(f"batch root 0x{manifest.merkle_root.hex()} is not committed on-chain")
+                raise IntegrityError(manifest.blob_id, f"batch root 0x{manifest.merkle_root.hex()} is not committed on-chain by this member")
             out += [s.message for s in batch.records]
         return out
 

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from protocol import serde
+from protocol.errors import StoreError
+from protocol.runtime.processes import free_port
 
 DEFAULT_MAX_BLOB_BYTES = 8 * 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
@@ -188,40 +194,17 @@ def main(
     uvicorn.run(create_app(root, max_blob_bytes), host=host, port=port, log_level="warning")
 
 
-if __name__ == "__main__":  # pragma: no cover - the `hayek` CLI wraps `main` later
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Hayek content-addressed blob store")
-    parser.add_argument("root", help="directory holding the blobs")
-    parser.add_argument("--host", default=DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--max-blob-bytes", type=int, default=DEFAULT_MAX_BLOB_BYTES)
-    args = parser.parse_args()
-    main(args.host, args.port, args.root, args.max_blob_bytes)
-
-
 class StoreProcess:
     """`python -m community_node.store_server` in a child process on a loopback port."""
 
     def __init__(self, root: str | os.PathLike[str], port: int | None = None,
                  max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES):
-        import socket
-
-        if port is None:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = int(s.getsockname()[1])
+        port = port or free_port()
         self.root, self.port, self.max_blob_bytes = root, port, max_blob_bytes
         self.url = f"http://127.0.0.1:{port}"
-        self.proc: "subprocess.Popen[bytes] | None" = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> "StoreProcess":
-        import subprocess
-        import sys
-        import time
-
-        import httpx
-
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "community_node.store_server", str(self.root), "--port", str(self.port),
              "--max-blob-bytes", str(self.max_blob_bytes)],
@@ -230,18 +213,16 @@ class StoreProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"store server exited with {self.proc.returncode}")
+                raise StoreError(self.url, f"store server exited with {self.proc.returncode}")
             try:
                 if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"store server did not answer on {self.url}")
+        raise StoreError(self.url, f"store server did not answer within {timeout:.0f} s")
 
     def stop(self) -> None:
-        import subprocess
-
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -255,3 +236,15 @@ class StoreProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover - the `hayek` CLI wraps `main` later
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Hayek content-addressed blob store")
+    parser.add_argument("root", help="directory holding the blobs")
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--max-blob-bytes", type=int, default=DEFAULT_MAX_BLOB_BYTES)
+    args = parser.parse_args()
+    main(args.host, args.port, args.root, args.max_blob_bytes)

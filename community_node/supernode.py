@@ -26,12 +26,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from protocol.errors import HayekError
+from protocol.errors import InputError, TrainingError
 from protocol.runtime.flower import flower_env, flower_executable
 from protocol.runtime.processes import die_with_parent, free_port, stop_process_group, tail, wait_for_port
 
 
-class SuperNodeError(HayekError):
+class InvalidNodeConfig(InputError):
+    """A node config entry flower-supernode's `--node-config` cannot carry."""
+
+    def __init__(self, key: str, reason: str):
+        self.key = key
+        self.reason = reason
+        super().__init__(f"node config {key!r}: {reason}")
+
+
+class SuperNodeError(TrainingError):
     """The member's SuperNode or its guard did not start, or died."""
 
     def __init__(self, superlink: str, reason: str):
@@ -46,22 +55,22 @@ def node_config_arg(config: Mapping[str, Any]) -> str:
     parts = []
     for key, value in config.items():
         if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
-            raise ValueError(f"node config key {key!r}: use letters, digits, '-' and '_'")
+            raise InvalidNodeConfig(key, "use letters, digits, '-' and '_' in keys")
         if isinstance(value, bool):
             rendered = "true" if value else "false"
         elif isinstance(value, int):
             rendered = str(value)
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(f"node config {key!r}: {value} is not finite")
+                raise InvalidNodeConfig(key, f"{value} is not finite")
             rendered = repr(value)
         elif isinstance(value, (str, Path)):
             text = str(value)
             if "'" in text or '"' in text or "\n" in text:
-                raise ValueError(f"node config {key!r}: quotes and newlines are not supported")
+                raise InvalidNodeConfig(key, "quotes and newlines are not supported")
             rendered = f"'{text}'"
         else:
-            raise ValueError(f"node config {key!r}: unsupported type {type(value).__name__}")
+            raise InvalidNodeConfig(key, f"unsupported type {type(value).__name__}")
         parts.append(f"{key}={rendered}")
     return " ".join(parts)
 

@@ -31,8 +31,8 @@ from operator_node.flower import APP_DIR, fab_hash
 from protocol import lmsr
 from protocol.chain import Devnet, GameParams
 from protocol.chain.devkit import DevGame
-from hayek.processes import NodeProcess, hayek_command, last_lines, wait_until
-from protocol.errors import HayekError
+from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
+from protocol.errors import InvalidOption
 from protocol.runtime.processes import free_port
 from protocol.orders import Order, decode_belief
 from protocol.store import StoreClient
@@ -47,7 +47,7 @@ def member_status(home: Path) -> dict[str, Any]:
     out = subprocess.run(hayek_command("member", "status", "--home", str(home), "--json"),
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        raise HayekError(f"hayek member status --home {home} failed: {out.stderr.strip()}")
+        raise NodeCommandFailed(f"hayek member status --home {home}", out.returncode, out.stderr.strip())
     return dict(json.loads(out.stdout))
 
 
@@ -226,7 +226,7 @@ class Demo:
                     p.start()
                 for p in imports:
                     if p.wait(300) != 0:
-                        raise HayekError(f"{p.name} failed:\n{last_lines(p.log, 15)}")
+                        raise NodeCommandFailed(p.name, p.proc.returncode if p.proc else None, last_lines(p.log, 15))
             finally:
                 for p in imports:
                     p.stop()
@@ -550,7 +550,7 @@ class Demo:
 
 def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     if cfg.members < 2 or cfg.operators < 1 or cfg.rounds < 1:
-        raise HayekError("need at least 2 members, 1 operator and 1 round")
+        raise InvalidOption("hayek demo", "needs at least 2 members, 1 operator and 1 round")
     demo = Demo(cfg)
     summary = demo.run()
     rounds = summary["rounds"]

@@ -28,6 +28,14 @@ class NodeDied(ProcessError):
         super().__init__(f"{name} exited with {code}; last lines of {log}:\n{last_lines(log, 15)}")
 
 
+class NodeCommandFailed(ProcessError):
+    """A one-shot node command (an import, a status query) exited non-zero."""
+
+    def __init__(self, command: str, code: int | None, output: str):
+        self.command, self.code, self.output = command, code, output
+        super().__init__(f"{command} failed (exit {code}):\n{output}")
+
+
 class WaitTimedOut(ProcessError):
     """What the demo waited for did not happen in time (the timeouts only guard against hangs)."""
 

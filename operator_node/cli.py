@@ -12,14 +12,12 @@ import click
 from rich.console import Console
 
 from protocol.chain import Chain, Deployment
-from protocol.errors import HayekError
+from protocol.errors import HayekError, InvalidOption, MissingSetup
 from protocol.store import StoreClient
 
 console = Console()
 
 
-class InferenceError(HayekError):
-    pass
 
 
 @click.command()
@@ -63,7 +61,7 @@ def infer(deployment: Path, store: str, input_: str, model_hex: str | None, onch
     try:
         x = [float(v) for v in input_.split(",")]
     except ValueError as e:
-        raise InferenceError(f"--input must be comma-separated numbers: {e}") from None
+        raise InvalidOption("--input", f"must be comma-separated numbers ({e})") from None
     result = query_and_verify(chain, StoreClient(store), x,
                               bytes.fromhex(model_hex.removeprefix("0x")) if model_hex else None, onchain=onchain)
     if as_json:
@@ -120,7 +118,7 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
     blobs = StoreClient(store)
     srs_id = dep.params.get("srs_id")
     if not srs_id:
-        raise HayekError("the deployment has no SRS yet: run `hayek srs` first")
+        raise MissingSetup("the deployment has no SRS yet", "run `hayek srs` first")
     home.mkdir(parents=True, exist_ok=True)
     srs_path = home / "deployment.srs"
     if not srs_path.exists():

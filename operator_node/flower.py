@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from protocol.errors import HayekError
+from protocol.errors import TrainingError
 from protocol.runtime.flower import flower_env, flower_executable
-from protocol.runtime.processes import die_with_parent, stop_process_group, tail, wait_for_port, wait_port_free
+from protocol.runtime.processes import die_with_parent, free_port, stop_process_group, tail, wait_for_port, wait_port_free
 
 APP_DIR = Path(__file__).resolve().parent / "training_app"
 CONNECTION = "hayek"  # the connection name in $FLWR_HOME/config.toml
 
-class FlowerError(HayekError):
+class FlowerError(TrainingError):
     """Root of the errors of operator-side Flower training."""
 
 
@@ -46,12 +42,14 @@ class SuperLinkError(FlowerError):
 
 
 class InvalidRunConfig(FlowerError):
-    """A run config key the app does not declare (flwr itself only says "invalid")."""
+    """A run config key the app does not declare (flwr itself only says "invalid"), or one
+    without a value."""
 
-    def __init__(self, key: str, known: list[str]):
+    def __init__(self, key: str, known: list[str], reason: str = "is not in the app's config"):
         self.key = key
         self.known = known
-        super().__init__(f"run config key {key!r} is not in the app's config: {', '.join(known)}")
+        self.reason = reason
+        super().__init__(f"run config key {key!r} {reason}: {', '.join(known)}")
 
 
 class TrainingFailed(FlowerError):
@@ -300,7 +298,7 @@ def _absolute_paths(run_config: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in run_config.items():
         if value is None:
-            raise ValueError(f"run config {key!r} is None")
+            raise InvalidRunConfig(key, [k for k, v in run_config.items() if v is not None], "has no value (None)")
         if isinstance(value, Path) or (key.endswith("-path") and isinstance(value, str) and value):
             value = str(Path(value).resolve())
         out[key] = value

@@ -11,10 +11,12 @@ from typing import Sequence
 from eth_abi import encode
 from eth_utils import keccak
 
+from protocol.errors import CommitteeTooSmall
+
 
 def elect(pool: Sequence[str], seats: int, seed: bytes) -> list[str]:
     if seats > len(pool):
-        raise ValueError(f"{seats} seats but only {len(pool)} eligible members")
+        raise CommitteeTooSmall(seats, len(pool))
     p = list(pool)
     out = []
     for i in range(seats):

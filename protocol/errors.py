@@ -35,8 +35,9 @@ class ChainError(HayekError):
     exit_code = 4
 
 
-class StorageError(HayekError):
-    """The blob store failed: unreachable, an unexpected status, a blob that is not there."""
+class ServiceError(HayekError):
+    """A remote service failed: the blob store or an inference endpoint was unreachable,
+    answered with an unexpected status, or lacks what was asked for."""
 
     exit_code = 5
 
@@ -67,7 +68,7 @@ class ProcessError(HayekError):
 
 EXIT_CODES: dict[type[HayekError], int] = {
     family: family.exit_code
-    for family in (HayekError, InputError, ChainError, StorageError, ProofError, TrainingError, ConfigError,
+    for family in (HayekError, InputError, ChainError, ServiceError, ProofError, TrainingError, ConfigError,
                    ProcessError)
 }
 """Family -> exit code; documented in docs/ARCHITECTURE.md."""
@@ -132,7 +133,7 @@ class BlobTooLarge(InputError):
         super().__init__(f"blob too large: {shown} > limit {limit} bytes")
 
 
-class BlobNotFound(StorageError):
+class BlobNotFound(ServiceError):
     """The store has no blob under this id."""
 
     def __init__(self, blob_id: str):
@@ -140,7 +141,7 @@ class BlobNotFound(StorageError):
         super().__init__(f"blob not found: {blob_id}")
 
 
-class StoreError(StorageError):
+class StoreError(ServiceError):
     """The blob store answered with an unexpected status or could not be reached."""
 
     def __init__(self, url: str, reason: str, status: int | None = None):
@@ -182,3 +183,42 @@ class CsvError(InputError):
             where.append(f"column {column!r}")
         prefix = f"CSV {', '.join(where)}: " if where else "CSV: "
         super().__init__(prefix + reason)
+
+
+class InvalidOption(InputError):
+    """A command-line option or argument that cannot be used as given."""
+
+    def __init__(self, option: str, reason: str):
+        self.option = option
+        self.reason = reason
+        super().__init__(f"{option}: {reason}")
+
+
+class CommitteeTooSmall(InputError):
+    """An election asks for more seats than there are eligible members."""
+
+    def __init__(self, seats: int, eligible: int):
+        self.seats = seats
+        self.eligible = eligible
+        super().__init__(f"{seats} seats but only {eligible} eligible members")
+
+
+class UnknownModel(InputError):
+    """A model hash that is not registered in the ModelRegistry (or not served here)."""
+
+    def __init__(self, model_hash: bytes | str, reason: str = "is not registered"):
+        self.model_hash = model_hash if isinstance(model_hash, str) else "0x" + model_hash.hex()
+        self.reason = reason
+        super().__init__(f"model {self.model_hash} {reason}")
+
+
+# --------------------------------------------------------------------------- setup
+
+
+class MissingSetup(ConfigError):
+    """A step the command depends on has not happened yet; `hint` says which to run."""
+
+    def __init__(self, what: str, hint: str):
+        self.what = what
+        self.hint = hint
+        super().__init__(f"{what}: {hint}")

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from protocol.errors import HayekError
+from protocol.errors import InputError
 
 # --------------------------------------------------------------------------------------
 # Errors (one per Solidity custom error, carrying the same evidence)
 # --------------------------------------------------------------------------------------
 
 
-class LMSRInputError(HayekError, ValueError):
+class LMSRInputError(InputError, ValueError):
     """An LMSR input lies outside the range the library is proven for."""
 
 
@@ -30,6 +30,14 @@ class LiquidityOutOfRange(LMSRInputError):
         super().__init__(
             f"liquidity {b_wad} outside [{MIN_LIQUIDITY_WAD}, {MAX_LIQUIDITY_WAD}] wad"
         )
+
+
+class PriceOutOfRange(LMSRInputError):
+    """A target price outside the open interval (0, 1)."""
+
+    def __init__(self, price: float):
+        self.price = price
+        super().__init__(f"target price {price} not in (0, 1)")
 
 
 class OutcomeCountOutOfRange(LMSRInputError):
@@ -416,7 +424,7 @@ def shares_to_reach(q: Sequence[int], k: int, target_price: float, b_wad: int) -
     or above the target (buy-only markets cannot lower it).
     """
     if not 0.0 < target_price < 1.0:
-        raise LMSRInputError(f"target price {target_price} not in (0, 1)")
+        raise PriceOutOfRange(target_price)
     if not 0 <= k < len(q):
         raise OutcomeOutOfRange(k, len(q))
     others = [(q[j] - q[k]) / b_wad for j in range(len(q)) if j != k]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from protocol.errors import HayekError
+from protocol.errors import InputError
 
 WAD = 10**18
 MAX_OUTCOMES = 4
 
 
-class InvalidOrder(HayekError):
+class InvalidOrder(InputError):
     """An order or belief that cannot be encoded."""
 
     def __init__(self, field: str, value: object, reason: str):

@@ -96,7 +96,7 @@ def to_obj(value: Encodable) -> dict[str, Any]:
             "nonce": _hex(value.nonce),
             "key_hash": _hex(value.key_hash),
         }
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    raise MalformedRecord("type", f"cannot encode {type(value).__name__}")
 
 
 def dumps(obj: Any) -> bytes:

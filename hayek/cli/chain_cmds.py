@@ -17,7 +17,7 @@ from rich.table import Table
 from web3 import Web3
 
 from protocol.chain import Chain, Deployment, Devnet, GameParams, deploy as deploy_contracts, dev_accounts
-from protocol.errors import HayekError
+from protocol.errors import InvalidOption, MissingSetup
 
 WAD = 10**18
 DEVNET_CHAIN_ID = 31337
@@ -32,7 +32,7 @@ def governance_account(chain_id: int) -> LocalAccount:
         return Account.from_key(key)
     if chain_id == DEVNET_CHAIN_ID:
         return dev_accounts(1)[0]
-    raise HayekError("set HAYEK_GOVERNANCE_KEY to deploy to a network other than the devnet")
+    raise MissingSetup("no governance key for this network", "set HAYEK_GOVERNANCE_KEY (the devnet uses its dev account)")
 
 
 @click.command()
@@ -82,7 +82,7 @@ def deploy(rpc: str, out: Path, outcomes: int, committee_size: int, max_items_pe
         try:
             mints.append((Web3.to_checksum_address(addr), int(float(amount or "0") * WAD)))
         except ValueError as e:
-            raise HayekError(f"--mint {m!r}: expected ADDRESS:TOKENS ({e})") from None
+            raise InvalidOption(f"--mint {m!r}", f"expected ADDRESS:TOKENS ({e})") from None
     dep = deploy_contracts(chain, gov, params, mint=mints, progress=lambda s: console.print(s) if not as_json else None)
     dep.save(out)
     if as_json:
@@ -191,7 +191,7 @@ def advance(deployment: Path, phase: str, rnd: int | None) -> None:
     """Devnet only: move anvil's clock to the start of a phase of the round."""
     chain = _chain(deployment)
     if int(chain.w3.eth.chain_id) != DEVNET_CHAIN_ID:
-        raise HayekError("advance moves the clock of a local devnet only")
+        raise InvalidOption("round advance", "moves the clock of a local devnet only")
     rnd = rnd or chain.game.round_count()
     field = {"trading": "listingEnds", "revealing": "tradingEnds", "settleable": "revealEnds"}[phase]
     chain.advance_to(int(chain.game.round_info(rnd)[field]))

@@ -17,7 +17,7 @@ from flwr.clientapp import ClientApp
 from flwr.clientapp.mod import LocalDpMod
 from flwr.clientapp.typing import ClientAppCallable
 
-from hayek_fl.task import check_params, evaluate, load_view, moments, standardize, train
+from hayek_fl.task import AppConfigMissing, check_params, evaluate, load_view, moments, standardize, train
 
 DP_DEFAULTS = {"dp-clip": 1.0, "dp-epsilon": 10.0, "dp-delta": 1e-5}
 
@@ -47,7 +47,7 @@ def _local_view(ctxt: Context, msg: Message | None = None) -> tuple:
     """The member's view, standardised with the run's scale when the message carries one."""
     path = ctxt.node_config.get("data-path")
     if not path:
-        raise ValueError("node config has no 'data-path': the member's node must name its view")
+        raise AppConfigMissing("data-path", "the node config has none: the member's node must name its view")
     X, y = load_view(str(path))
     if msg is not None and "config" in msg.content:
         cfg = msg.content["config"]

@@ -22,7 +22,10 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.supercore import log
 
+from protocol.errors import TrainingError
+
 from hayek_fl.task import (
+    AppConfigMissing,
     check_params,
     evaluate,
     init_params,
@@ -35,7 +38,7 @@ from hayek_fl.task import (
 )
 
 
-class TooFewReplies(RuntimeError):
+class TooFewReplies(TrainingError):
     """A training round got fewer good replies than the run requires."""
 
 
@@ -137,7 +140,7 @@ def main(grid: Grid, context: Context) -> None:
     cfg = dict(context.run_config)
     out_path = str(cfg["out-path"])
     if not out_path:
-        raise ValueError("run config 'out-path' is empty: nowhere to write the final weights")
+        raise AppConfigMissing("out-path", "the run config names nowhere to write the final weights")
     params = initial_params(cfg)
     check_params(params)
     min_nodes = int(cfg["min-nodes"])

@@ -17,8 +17,37 @@ from typing import Any
 
 import numpy as np
 
+from protocol.errors import ConfigError, InputError
+
 MAX_CLASSES = 4
 MODELS = ("logreg", "mlp")
+
+
+class InvalidModel(InputError):
+    """A model specification or parameter list the app cannot use."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"model {field}: {reason}")
+
+
+class InvalidTrainingData(InputError):
+    """A training view (or the rows in it) the app cannot train or evaluate on."""
+
+    def __init__(self, reason: str, path: str | None = None):
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+class AppConfigMissing(ConfigError):
+    """A run config or node config entry the app needs is missing or empty."""
+
+    def __init__(self, key: str, reason: str):
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key!r}: {reason}")
 
 
 def init_params(
@@ -26,18 +55,18 @@ def init_params(
 ) -> list[np.ndarray]:
     """Fresh parameters: zeros for logistic regression, He-scaled normals for the MLP."""
     if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
+        raise InvalidModel("kind", f"unknown model {model!r}; expected one of {MODELS}")
     if n_features < 1:
-        raise ValueError(f"n_features must be >= 1, got {n_features}")
+        raise InvalidModel("n_features", f"must be >= 1, got {n_features}")
     if not 2 <= n_classes <= MAX_CLASSES:
-        raise ValueError(f"n_classes must be in [2, {MAX_CLASSES}], got {n_classes}")
+        raise InvalidModel("n_classes", f"must be in [2, {MAX_CLASSES}], got {n_classes}")
     if model == "logreg":
         return [
             np.zeros((n_features, n_classes), np.float32),
             np.zeros(n_classes, np.float32),
         ]
     if hidden < 1:
-        raise ValueError(f"hidden must be >= 1, got {hidden}")
+        raise InvalidModel("hidden", f"must be >= 1, got {hidden}")
     rng = np.random.default_rng(seed)
     return [
         (rng.standard_normal((n_features, hidden)) * np.sqrt(2.0 / n_features)).astype(np.float32),
@@ -52,7 +81,7 @@ def check_params(params: list[np.ndarray]) -> tuple[int, int]:
     if len(params) == 2:
         w, b = params
         if w.ndim != 2 or b.shape != (w.shape[1],):
-            raise ValueError(f"bad logistic-regression shapes {[p.shape for p in params]}")
+            raise InvalidModel("params", f"bad logistic-regression shapes {[p.shape for p in params]}")
         return int(w.shape[0]), int(w.shape[1])
     if len(params) == 4:
         w1, b1, w2, b2 = params
@@ -64,9 +93,9 @@ def check_params(params: list[np.ndarray]) -> tuple[int, int]:
             and b2.shape == (w2.shape[1],)
         )
         if not ok:
-            raise ValueError(f"bad MLP shapes {[p.shape for p in params]}")
+            raise InvalidModel("params", f"bad MLP shapes {[p.shape for p in params]}")
         return int(w1.shape[0]), int(w2.shape[1])
-    raise ValueError(f"expected 2 (logreg) or 4 (mlp) parameter arrays, got {len(params)}")
+    raise InvalidModel("params", f"expected 2 (logreg) or 4 (mlp) parameter arrays, got {len(params)}")
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -127,7 +156,7 @@ def train(
     n_features, n_classes = check_params(params)
     X, y = check_data(X, y, n_features, n_classes)
     if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected 'adam' or 'sgd'")
+        raise InvalidModel("optimizer", f"unknown optimizer {optimizer!r}; expected 'adam' or 'sgd'")
     ps = [np.array(a, np.float64) for a in params]
     Xd = X.astype(np.float64)
     rng = np.random.default_rng(seed)
@@ -170,16 +199,16 @@ def check_data(
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValueError(f"expected X [n, d] and y [n] with n > 0, got {X.shape} and {y.shape}")
+        raise InvalidTrainingData(f"expected X [n, d] and y [n] with n > 0, got {X.shape} and {y.shape}")
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, the model expects {n_features}")
+        raise InvalidTrainingData(f"X has {X.shape[1]} features, the model expects {n_features}")
     if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be integer labels, got dtype {y.dtype}")
+        raise InvalidTrainingData(f"y must be integer labels, got dtype {y.dtype}")
     if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite values")
+        raise InvalidTrainingData("X contains NaN or infinite values")
     k = MAX_CLASSES if n_classes is None else n_classes
     if y.min() < 0 or y.max() >= k:
-        raise ValueError(f"labels must lie in [0, {k}), got [{y.min()}, {y.max()}]")
+        raise InvalidTrainingData(f"labels must lie in [0, {k}), got [{y.min()}, {y.max()}]")
     return X.astype(np.float32, copy=False), y.astype(np.int64, copy=False)
 
 
@@ -187,7 +216,7 @@ def load_view(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Load a training view / held-out set: an npz with float32 `X` [n, d], int64 `y` [n]."""
     with np.load(Path(path), allow_pickle=False) as f:
         if "X" not in f.files or "y" not in f.files:
-            raise ValueError(f"{path}: expected arrays 'X' and 'y', found {f.files}")
+            raise InvalidTrainingData(f"expected arrays 'X' and 'y', found {f.files}", str(path))
         return check_data(f["X"], f["y"])
 
 
@@ -239,7 +268,7 @@ def pooled_scale(replies: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]
     """Mean and standard deviation of the pooled data from the members' moments."""
     n = sum(r["n"] for r in replies)
     if n == 0:
-        raise ValueError("no rows on any node: cannot standardise")
+        raise InvalidTrainingData("no rows on any node: cannot standardise")
     s = np.sum([np.asarray(r["sum"]) for r in replies], axis=0)
     ss = np.sum([np.asarray(r["sumsq"]) for r in replies], axis=0)
     mean = s / n
