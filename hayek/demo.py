@@ -1,11 +1,11 @@
-"""`hayek demo`: a multi-round game on one machine, end to end.
+"""`hayek demo`: a multi-round game on one machine, end to end, every party its own process.
 
-Real processes: an anvil devnet, the content-addressed store, each operator's Flower
-SuperLink, one SuperNode (with the community's guard) per member and operator. The
-members' and operators' node logic runs in this process, stepped in turn, with all their
-state in SQLite under the demo folder (a node "restart" drops the node and builds it again
-from that state). The devnet preset moves anvil's clock once every party has acted, so a
-round takes about a minute of real time while the contracts enforce every deadline."""
+An anvil devnet and the content-addressed store; per operator `hayek operator run` (its own
+Flower SuperLink, training, EZKL, trading, the proved-inference service); per member
+`hayek member import` then `hayek member run` (guarded SuperNodes, committee duty). This
+process plays only governance and the devnet clock: it opens and funds rounds, elects, and
+moves anvil's clock once every party has acted, which it reads from the chain and from each
+node's status.json. The contracts enforce every deadline."""
 
 from __future__ import annotations
 
