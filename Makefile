@@ -9,7 +9,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.build/solcx
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 SOLC_VERSION := 0.8.37
 
-.PHONY: setup compile test unit integration demo bench clean
+.PHONY: setup compile lint test unit integration demo bench clean
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -36,6 +36,16 @@ compile: setup .build/__local__.json
 .build/__local__.json: $(SOLIDITY) ape-config.yaml
 	$(APE) compile --force
 	touch $@
+
+# Style and structure gates (CONTRIBUTING.md): ruff (lint + format), mypy on protocol/,
+# the import-linter layers contract, slither on contracts/ (findings triaged in
+# contracts/SLITHER.md and slither.config.json).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	bash scripts/slither.sh
 
 # The suite starts its own anvil devnet (tests/conftest.py); ape's pytest plugin is not needed.
 PYTEST := $(PY) -m pytest -p no:ape_test -p no:cacheprovider
