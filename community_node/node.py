@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from community_node.csv_import import load_csv
 from community_node.state import BatchRow, NodeState
 from protocol import lmsr, serde
-from protocol.chain import Chain, ContractReverted
+from protocol.chain import Chain, ContractReverted, Listing
 from protocol.chain.datasets import digest_of, domain_of, revealed_validation
 from protocol.crypto import new_key, open_batch, seal_batch
 from protocol.errors import CsvError, HayekError, IntegrityError
@@ -131,8 +131,8 @@ class CommunityNode:
     def _listable(self, round: int) -> int:
         g = self.chain.game
         info = g.round_info(round)
-        per_item = lmsr.max_loss_up(info["liquidityWad"], g.outcome_count())
-        room = (info["subsidyWad"] - info["reservedWad"]) // per_item
+        per_item = lmsr.max_loss_up(info.liquidity_wad, g.outcome_count())
+        room = (info.subsidy_wad - info.reserved_wad) // per_item
         quota = int(g.call("maxItemsPerMember"))
         return int(min(self.cfg.listing_size, quota, room))
 
@@ -168,12 +168,12 @@ class CommunityNode:
             self.chain.game.list_items(self.account, round, commitments, root, manifest.key_hash)
             onchain = self._my_listing(round)
         assert onchain is not None
-        self.state.update_listing(round, status="listed", first_item=onchain["firstItem"])
-        self._log("listed", round=round, items=len(items), first_item=onchain["firstItem"])
+        self.state.update_listing(round, status="listed", first_item=onchain.first_item)
+        self._log("listed", round=round, items=len(items), first_item=onchain.first_item)
 
-    def _my_listing(self, round: int) -> dict | None:  # type: ignore[type-arg]
+    def _my_listing(self, round: int) -> Listing | None:
         for lst in self.chain.game.listings(round):
-            if lst["member"] == self.me:
+            if lst.member == self.me:
                 return lst
         return None
 
@@ -183,7 +183,7 @@ class CommunityNode:
             return
         b = self.state.batch(lst.batch_id)
         onchain = self._my_listing(round)
-        if onchain is not None and not onchain["revealed"]:
+        if onchain is not None and not onchain.revealed:
             labels = [y for _, y in self.state.rows(b.row_ids)]
             self.chain.game.reveal(self.account, round, labels, lst.salts, b.key)
         key_blob = self.store.put(serde.dumps({"type": "BatchKey", "round": round, "member": self.me,

@@ -19,7 +19,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from rich.console import Console
@@ -33,8 +33,9 @@ from protocol.chain import Devnet, GameParams
 from protocol.chain.devkit import DevGame
 from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
 from protocol.errors import InvalidOption
+from protocol.market import replay
+from protocol.orders import Order
 from protocol.runtime.processes import free_port
-from protocol.orders import Order, decode_belief
 from protocol.store import StoreClient
 
 WAD = 10**18
@@ -303,7 +304,7 @@ class Demo:
         console.print("committee: " + ", ".join(names))
         faulty = self._member_index(committee[-1].address) if cfg.inject_faults and r == 2 else None
         restarted = self._member_index(committee[0].address) if cfg.inject_faults and r == 2 else None
-        open_block = g.round_info(r)["openBlock"]
+        open_block = g.round_info(r).open_block
         traders = [a.address for a in game.traders]
 
         # Listing: the committee lists; operators train through Flower, build their circuits and
@@ -321,7 +322,7 @@ class Demo:
 
             wait_until(lambda: len(g.listings(r)) == len(committee) and registered() >= set(traders),
                        self.nodes_, 1800, "listings and models", on_tick=show)
-        listed = sum(x["count"] for x in g.listings(r))
+        listed = sum(x.count for x in g.listings(r))
         console.print(f"{listed} items listed by {', '.join(names)}; "
                       f"{len(traders)} models trained through Flower, circuits built, registered")
         if restarted is not None:
@@ -339,8 +340,8 @@ class Demo:
 
         def trading_done() -> bool:
             nonlocal op_restarted
-            trades = g.logs("Traded", from_block=open_block, round=r)
-            if not op_restarted and any(e["trader"] == traders[0] for e in trades):
+            trades = g.traded(r, from_block=open_block)
+            if not op_restarted and any(t.trader == traders[0] for t in trades):
                 self._restart(self.operators[0], "between its trading passes")
                 op_restarted = True
                 return False
@@ -353,21 +354,21 @@ class Demo:
 
         with console.status("operators trade (Kelly) until none wants to trade again"):
             wait_until(trading_done, running, 900, "the trading passes")
-        trades = g.logs("Traded", from_block=open_block, round=r)
+        trades = g.traded(r, from_block=open_block)
         console.print(f"{len(trades)} trades: " + ", ".join(
-            f"op{traders.index(t)} {sum(1 for e in trades if e['trader'] == t)}" for t in traders))
+            f"op{traders.index(a)} {sum(1 for t in trades if t.trader == a)}" for a in traders))
 
         game.to_phase(r, "revealing")
         with console.status("the committee reveals"):
-            wait_until(lambda: all(x["revealed"] for x in g.listings(r)
-                                   if self._member_index(x["member"]) != faulty),
+            wait_until(lambda: all(x.revealed for x in g.listings(r)
+                                   if self._member_index(x.member) != faulty),
                        running, 300, "the reveals")
         game.to_phase(r, "settleable")
 
         def redeemed() -> bool:
-            if g.round_info(r)["status"] != "settled":
+            if g.round_info(r).status != "settled":
                 return False
-            return all(t["redeemed"] or (t["costWad"] == 0 and t["positions"] == 0)
+            return all(t.redeemed or (t.cost_wad == 0 and t.positions == 0)
                        for t in (g.trader(r, a) for a in traders))
 
         with console.status("an operator settles the round; each redeems"):
@@ -390,29 +391,27 @@ class Demo:
         g = self.game.chain.game
         dep = self.game.deployment
         info = g.round_info(r)
-        b = info["liquidityWad"]
-        outcomes = {i: g.outcome_of(r, i) for i in range(info["itemCount"])}
+        b, k_count = info.liquidity_wad, self.game.outcome_count
+        outcomes = {i: g.outcome_of(r, i) for i in range(info.item_count)}
         revealed = {i: y for i, y in outcomes.items() if y is not None}
-        # Replay the trades: price paths, each model's beliefs.
-        q = {i: [0, 0] for i in outcomes}
+        # Replay the trades: price paths, each model's beliefs (on every order, filled or not).
+        trades = g.traded(r, from_block=dep.deployed_block)
         beliefs: dict[bytes, dict[int, float]] = {}
         owner: dict[bytes, int] = {}
-        traders = [a.address for a in self.game.traders]
-        for ev in g.logs("Traded", from_block=dep.deployed_block, round=r):
-            h = bytes(ev["modelHash"])
-            owner[h] = traders.index(ev["trader"])
-            for k, (w, bw) in enumerate(zip(ev["orders"], ev["beliefs"])):
-                o = Order.decode(w)
-                beliefs.setdefault(h, {})[o.item] = decode_belief(bw, 2)[1] / WAD
-                if (ev["skipped"][k >> 8] >> (k & 255)) & 1:
-                    continue
-                q[o.item][o.outcome] += o.shares_wad
-                self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q[o.item], b)[1])
-        final = {i: lmsr.prices(q[i], b)[1] for i in outcomes}
+        traders: list[str] = [a.address for a in self.game.traders]
+        for t in trades:
+            owner[t.model_hash] = traders.index(t.trader)
+            for j, o in enumerate(t.orders):
+                beliefs.setdefault(t.model_hash, {})[o.item] = t.belief(j, k_count)[1] / WAD
+
+        def on_fill(o: Order, q: Sequence[int]) -> None:
+            self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q, b)[1])
+
+        market = replay(trades, b, k_count, on_fill=on_fill)
+        final = {i: lmsr.prices(market.quantities_of(i, k_count), b)[1] for i in outcomes}
         n = max(len(revealed), 1)
         market_ll = sum(log_loss(final[i], y) for i, y in revealed.items()) / n
-        profits = {bytes(e["modelHash"]): e["profitWad"] / WAD
-                   for e in g.logs("Redeemed", from_block=dep.deployed_block, round=r)}
+        profits = {e.model_hash: e.profit_wad / WAD for e in g.redeemed(r, from_block=dep.deployed_block)}
         models = []
         for h, bel in beliefs.items():
             scored = {i: y for i, y in revealed.items() if i in bel}
@@ -421,12 +420,12 @@ class Demo:
                            "profit": profits.get(h, 0.0)})
         avg = sum(log_loss(float(np.mean([bel[i] for bel in beliefs.values() if i in bel])), y)
                   for i, y in revealed.items()) / n if beliefs else None
-        voided = sum(x["count"] for x in g.listings(r) if x["voided"])
+        voided = sum(x.count for x in g.listings(r) if x.voided)
         self.calibration = getattr(self, "calibration", []) + [(final[i], y) for i, y in revealed.items()]
-        return {"round": r, "items": info["itemCount"], "market_log_loss": market_ll,
+        return {"round": r, "items": info.item_count, "market_log_loss": market_ll,
                 "average_model_log_loss": avg, "models": models,
-                "subsidy_spent": (info["subsidyWad"] - info["treasuryReturnWad"]) / WAD,
-                "voided_items": voided, "settled": info["status"] == "settled",
+                "subsidy_spent": (info.subsidy_wad - info.treasury_return_wad) / WAD,
+                "voided_items": voided, "settled": info.status == "settled",
                 "faulty_member": faulty, "collateral_conserved": self.collateral_conserved(),
                 "operator_wealth": [self.game.chain.token.balance_of(a) / WAD for a in traders]}
 
@@ -437,10 +436,10 @@ class Demo:
         owed = 0
         for r in range(1, g.round_count() + 1):
             info = g.round_info(r)
-            if info["status"] == "open":
-                owed += info["subsidyWad"] + info["collectedWad"]
+            if info.status == "open":
+                owed += info.subsidy_wad + info.collected_wad
             else:
-                owed += info["obligationsWad"] - info["paidOutWad"]
+                owed += info.obligations_wad - info.paid_out_wad
         balance = self.game.chain.token.balance_of(self.game.deployment.addresses["PredictionGame"])
         return balance == owed
 

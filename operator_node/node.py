@@ -13,14 +13,13 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from operator_node.state import OperatorState
+from operator_node.state import OperatorState, TradeRow
 from operator_node.strategy import Plan, kelly_orders, to_belief_orders
-from protocol import lmsr
-from protocol.chain import Chain, ContractReverted
+from protocol.chain import Chain, ContractReverted, Traded
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.errors import HayekError
+from protocol.market import MarketView, replay
 from protocol.store.localdb import write_status
-from protocol.orders import Order, belief_from_floats
 from protocol.records import from_fixed
 from protocol.store import BlobStore
 
@@ -40,17 +39,13 @@ class ModelPipeline(Protocol):
     def load(self, artifacts: dict[str, Any]) -> Model: ...
 
 
-@dataclass
-class MarketView:
-    quantities: dict[int, list[int]]  # item -> shares sold per outcome (items never traded: absent)
-    held: dict[int, list[int]]  # item -> this trader's shares per outcome
-    spent: dict[int, int]  # item -> what this trader paid
-    events: int  # Traded events so far this round
-    mine: int = 0  # ... of which this trader's
+@dataclass(frozen=True)
+class RoundTerms:
+    """A round's market terms, fixed once it is open: read from the chain once per round."""
 
-    @property
-    def others(self) -> int:
-        return self.events - self.mine
+    liquidity_wad: int  # LMSR b (set by openRound)
+    outcome_count: int  # set at deployment
+    open_block: int  # no Traded event of the round is older
 
 
 @dataclass
@@ -76,6 +71,8 @@ class OperatorNode:
         self.state = OperatorState(cfg.home / "operator.sqlite")
         self._models: dict[int, Model] = {}
         self._checked: dict[tuple[Any, ...], Any] = {}  # listing publications already checked
+        self._terms: dict[int, RoundTerms] = {}
+        self._outcome_count: int | None = None
         self.status_path = cfg.home / "status.json"
 
     # ------------------------------------------------------------ models
@@ -133,69 +130,58 @@ class OperatorNode:
             bind_model(self.chain, self.account, prover)
 
     # ------------------------------------------------------------ trading
-    def _my_trades_on_chain(self, round: int) -> list[dict[str, Any]]:
+    def terms(self, round: int) -> RoundTerms:
+        """The round's liquidity, outcome count and open block (fixed: read once per round)."""
+        if round not in self._terms:
+            if self._outcome_count is None:
+                self._outcome_count = self.chain.game.outcome_count()
+            info = self.chain.game.round_info(round)
+            self._terms[round] = RoundTerms(info.liquidity_wad, self._outcome_count, info.open_block)
+        return self._terms[round]
+
+    def _my_trades_on_chain(self, round: int) -> list[Traded]:
         assert self.chain.deployment is not None
-        return self.chain.game.logs("Traded", from_block=self.chain.deployment.deployed_block,
-                                    round=round, trader=self.me)
+        return self.chain.game.traded(round, from_block=self.chain.deployment.deployed_block, trader=self.me)
 
     def beliefs(self, round: int, model: Model) -> dict[int, list[float]]:
         """The model's beliefs on every listed item whose listing checks out."""
         rows, ids = [], []
         for listing, pub in listing_publications(self.chain, self.store, round, self._checked):
-            if listing["voided"]:
+            if listing.voided:
                 continue
             for j, signed in enumerate(pub.items):
                 rows.append([from_fixed(v) for v in signed.message.features])
-                ids.append(listing["firstItem"] + j)
+                ids.append(listing.first_item + j)
         if not rows:
             return {}
         probs = model.predict_proba(np.asarray(rows, dtype=np.float32))
         return {i: [float(p) for p in row] for i, row in zip(ids, probs)}
 
-    def market_view(self, round: int) -> "MarketView":
+    def market_view(self, round: int) -> MarketView:
         """Replay the round's trades with the exact mirror: every item's quantities, what this
         trader holds and paid per item, and how many trades the market has seen. One log query
-        instead of several calls per item (only trades change quantities, and skipped orders
-        are flagged in the event)."""
-        assert self.chain.deployment is not None
-        g = self.chain.game
-        b = g.round_info(round)["liquidityWad"]
-        k_count = g.outcome_count()
-        view = MarketView({}, {}, {}, 0)
-        for ev in g.logs("Traded", from_block=g.round_info(round)["openBlock"], round=round):
-            view.events += 1
-            view.mine += ev["trader"] == self.me
-            skipped = ev["skipped"]
-            for n, w in enumerate(ev["orders"]):
-                if (skipped[n >> 8] >> (n & 255)) & 1:
-                    continue
-                o = Order.decode(w)
-                qi = view.quantities.setdefault(o.item, [0] * k_count)
-                if ev["trader"] == self.me:
-                    view.spent[o.item] = view.spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
-                    view.held.setdefault(o.item, [0] * k_count)[o.outcome] += o.shares_wad
-                qi[o.outcome] += o.shares_wad
-        return view
+        instead of several calls per item."""
+        t = self.terms(round)
+        trades = self.chain.game.traded(round, from_block=t.open_block)
+        return replay(trades, t.liquidity_wad, t.outcome_count, trader=self.me)
 
-    def plan(self, round: int, model: Model, view: "MarketView | None" = None) -> Plan:
+    def plan(self, round: int, model: Model, view: MarketView | None = None) -> Plan:
         """Plan this pass: the round's bankroll is fixed from the balance at the round's first
         pass (so wealth earned by better models is what lets them bet more next round)."""
-        g = self.chain.game
+        t = self.terms(round)
         beliefs = self.beliefs(round, model)
         view = view or self.market_view(round)
-        k_count = g.outcome_count()
-        quantities = {i: view.quantities.get(i, [0] * k_count) for i in beliefs}
-        b = g.round_info(round)["liquidityWad"]
+        quantities = {i: view.quantities_of(i, t.outcome_count) for i in beliefs}
         key = f"bankroll:{round}"
         bankroll = self.state.get(key)
         if bankroll is None:
             bankroll = int(self.chain.token.balance_of(self.me) * self.cfg.bankroll_fraction)
             self.state.put(key, bankroll)
         if self.cfg.strategy == "kelly":
-            held = {i: view.held.get(i, [0] * k_count) for i in beliefs}
-            return kelly_orders(quantities, beliefs, int(bankroll), b, held=held, spent=view.spent)
-        spent = g.trader(round, self.me)["costWad"]
-        return to_belief_orders(quantities, beliefs, max(int(bankroll) - spent, 0), b)
+            held = {i: view.held_of(i, t.outcome_count) for i in beliefs}
+            return kelly_orders(quantities, beliefs, int(bankroll), t.liquidity_wad, held=held, spent=view.spent)
+        spent = self.chain.game.trader(round, self.me).cost_wad
+        return to_belief_orders(quantities, beliefs, max(int(bankroll) - spent, 0), t.liquidity_wad)
 
     def trade(self, round: int) -> tuple[bool, MarketView]:
         """Plan and send the next pass if it is due. Returns (sent, the market as judged):
@@ -211,7 +197,7 @@ class OperatorNode:
                     self.state.mark_sent(round, row.pass_, "recovered")
                     self.say(f"round {round}: pass {row.pass_} had landed before the restart")
                 else:
-                    return self._send(round, row.pass_, row.orders, row.beliefs, view), view
+                    return self._send(row), view
                 rows = self.state.trades(round)
         used = [r for r in rows if r.status != "failed"]
         if len(used) >= self.cfg.passes or len(rows) >= 3 * self.cfg.passes:
@@ -219,70 +205,50 @@ class OperatorNode:
         if rows and view.others <= rows[-1].market_events:
             return False, view  # nobody else moved the market since our last plan
         model = self.model_for(round)
-        plan = self.plan(round, model, view)
-        orders = [o.encode() for o in plan.orders]
-        beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
-        pass_ = len(rows)
-        self.state.plan_trade(round, pass_, orders, beliefs, view.others)
-        if not orders:
+        row = self.state.plan_trade(round, len(rows), self.plan(round, model, view), view.others)
+        if not row.orders:
             return False, view
-        return self._send(round, pass_, orders, beliefs, view), view
+        return self._send(row), view
 
-    def _send(self, round: int, pass_: int, orders: list[int], beliefs: list[int], view: MarketView) -> bool:
+    def _send(self, row: TradeRow) -> bool:
+        """Send a planned pass exactly as planned, bounded by the plan's own slippage bound."""
+        round, pass_ = row.round, row.pass_
         model = self.model_for(round)
         g = self.chain.game
-        # Slippage bound: the planned cost against the quantities planned on, plus 2% (if others
-        # traded first and it reverts, the next step re-plans at the new prices).
-        b = g.round_info(round)["liquidityWad"]
-        k_count = g.outcome_count()
-        q = {i: list(v) for i, v in view.quantities.items()}
-        planned = 0
-        for w in orders:
-            o = Order.decode(w)
-            qi = q.setdefault(o.item, [0] * k_count)
-            planned += lmsr.quote(qi, o.outcome, o.shares_wad, b)[0]
-            qi[o.outcome] += o.shares_wad
         try:
-            receipt = g.trade(self.account, round, model.model_hash, orders, beliefs, planned + planned // 50 + 10**6)
+            receipt = g.trade(self.account, round, model.model_hash, row.orders, row.beliefs, row.max_cost_wad)
         except ContractReverted as e:
             if e.error in ("TradingClosed", "CostAboveMax"):
                 self.state.mark_failed(round, pass_, e.error)
                 self.say(f"round {round}: pass {pass_} not traded ({e})")
                 return False
             raise
-        ev = g.events(receipt, "Traded")[0]
+        ev = g.traded_in(receipt)
         self.state.mark_sent(round, pass_, receipt["transactionHash"].hex())
-        self.say(f"round {round}: pass {pass_} bought on {len(orders)} items for {ev['costWad'] / WAD:.4f}")
+        self.say(f"round {round}: pass {pass_} bought on {len(row.orders)} items for {ev.cost_wad / WAD:.4f}")
         return True
 
     # ------------------------------------------------------------ settlement
     def held_items(self, round: int) -> list[int]:
         """Items with a position: executed orders of this trader's Traded events."""
-        items: set[int] = set()
-        for ev in self._my_trades_on_chain(round):
-            skipped = ev["skipped"]
-            for i, w in enumerate(ev["orders"]):
-                if not (skipped[i >> 8] >> (i & 255)) & 1:
-                    items.add(Order.decode(w).item)
-        return sorted(items)
+        return sorted({o.item for t in self._my_trades_on_chain(round) for o in t.executed})
 
     def redeem(self, round: int) -> int | None:
         if self.state.redemption(round) == "redeemed":
             return None
         g = self.chain.game
         tr = g.trader(round, self.me)
-        if tr["redeemed"]:
+        if tr.redeemed:
             self.state.mark_redeemed(round, 0, "recovered")
             return None
-        if tr["costWad"] == 0 and tr["positions"] == 0:
+        if tr.cost_wad == 0 and tr.positions == 0:
             self.state.mark_redeemed(round, 0, "nothing")
             return None
         receipt = g.redeem(self.account, round, self.held_items(round))
-        ev = g.events(receipt, "Redeemed")[0]
-        amount = ev["payoutWad"] + ev["refundWad"]
-        self.state.mark_redeemed(round, amount, receipt["transactionHash"].hex())
-        self.say(f"round {round}: redeemed {amount / WAD:.4f}, profit {ev['profitWad'] / WAD:+.4f}")
-        return int(amount)
+        ev = g.redeemed_in(receipt)
+        self.state.mark_redeemed(round, ev.amount_wad, receipt["transactionHash"].hex())
+        self.say(f"round {round}: redeemed {ev.amount_wad / WAD:.4f}, profit {ev.profit_wad / WAD:+.4f}")
+        return ev.amount_wad
 
     # ------------------------------------------------------------ the loop
     def step(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The operator node's persistent state (SQLite): its model per round, every planned and
-sent trade, and redemptions. A trade is written as 'planned' before it is sent, so a node
-restarted mid-round checks the chain instead of trading twice."""
+sent trade, and redemptions. A trade is written as 'planned' (orders, beliefs, cost and the
+slippage bound it is sent with) before it is sent, so a node restarted mid-round checks the
+chain instead of trading twice, and sends exactly what was planned."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from operator_node.strategy import Plan
+from protocol.orders import Order
 from protocol.store.localdb import LocalDB
 
 SCHEMA = """
@@ -17,6 +20,7 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE TABLE IF NOT EXISTS trades (
   round INTEGER NOT NULL, pass INTEGER NOT NULL, orders TEXT NOT NULL, beliefs TEXT NOT NULL,
+  cost_wad TEXT NOT NULL, max_cost_wad TEXT NOT NULL,
   market_events INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('planned', 'sent', 'empty', 'failed')),
   tx TEXT, PRIMARY KEY (round, pass)
 );
@@ -30,8 +34,10 @@ CREATE TABLE IF NOT EXISTS redemptions (
 class TradeRow:
     round: int
     pass_: int
-    orders: list[int]
-    beliefs: list[int]
+    orders: list[Order]
+    beliefs: list[int]  # encoded belief per order, as the trade sends them
+    cost_wad: int  # the plan's exact cost against the market it was planned on
+    max_cost_wad: int  # the slippage bound the trade is sent with
     market_events: int  # other traders' Traded events in the round when this pass was planned
     status: str
     tx: str | None
@@ -69,21 +75,29 @@ class OperatorState(LocalDB):
         self.db.execute("UPDATE models SET registered = 1 WHERE round = ?", (round,))
 
     # ------------------------------------------------------------ trades
-    def plan_trade(self, round: int, pass_: int, orders: list[int], beliefs: list[int], market_events: int) -> None:
-        status = "planned" if orders else "empty"
+    def plan_trade(self, round: int, pass_: int, plan: Plan, market_events: int) -> TradeRow:
+        """Record a pass before it is sent ('empty' when the plan buys nothing); orders are kept
+        as the contract's uint256 words, in hex."""
+        status = "planned" if plan.orders else "empty"
+        row = TradeRow(round, pass_, list(plan.orders), plan.order_beliefs(), plan.cost_wad, plan.max_cost_wad,
+                       market_events, status, None)
         self.db.execute(
-            "INSERT INTO trades(round, pass, orders, beliefs, market_events, status) VALUES (?, ?, ?, ?, ?, ?)",
-            (round, pass_, json.dumps([hex(o) for o in orders]), json.dumps([hex(b) for b in beliefs]),
-             market_events, status),
+            "INSERT INTO trades(round, pass, orders, beliefs, cost_wad, max_cost_wad, market_events, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (round, pass_, json.dumps([hex(o.encode()) for o in row.orders]), json.dumps([hex(b) for b in row.beliefs]),
+             str(row.cost_wad), str(row.max_cost_wad), market_events, status),
         )
+        return row
 
     def trades(self, round: int) -> list[TradeRow]:
         rows = self.db.execute(
-            "SELECT round, pass, orders, beliefs, market_events, status, tx FROM trades WHERE round = ? ORDER BY pass",
+            "SELECT round, pass, orders, beliefs, cost_wad, max_cost_wad, market_events, status, tx"
+            " FROM trades WHERE round = ? ORDER BY pass",
             (round,),
         )
-        return [TradeRow(r[0], r[1], [int(o, 16) for o in json.loads(r[2])], [int(b, 16) for b in json.loads(r[3])],
-                         r[4], r[5], r[6]) for r in rows]
+        return [TradeRow(r[0], r[1], [Order.decode(int(o, 16)) for o in json.loads(r[2])],
+                         [int(b, 16) for b in json.loads(r[3])], int(r[4]), int(r[5]), r[6], r[7], r[8])
+                for r in rows]
 
     def mark_sent(self, round: int, pass_: int, tx: str) -> None:
         self.db.execute("UPDATE trades SET status = 'sent', tx = ? WHERE round = ? AND pass = ?", (tx, round, pass_))

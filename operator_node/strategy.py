@@ -20,9 +20,15 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from protocol import lmsr
-from protocol.orders import Order
+from protocol.orders import Order, belief_from_floats
 
 WAD = 10**18
+
+
+def max_cost(cost_wad: int) -> int:
+    """The slippage bound sent with a planned trade: its cost plus 2% and 1e6 wei of rounding
+    (if others traded first and it reverts, the next pass re-plans at the new prices)."""
+    return cost_wad + cost_wad // 50 + 10**6
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,14 @@ class Plan:
     orders: list[Order]
     beliefs: dict[int, list[float]]  # item -> belief over outcomes
     cost_wad: int  # exact cost if executed against the quantities planned on
+
+    @property
+    def max_cost_wad(self) -> int:
+        return max_cost(self.cost_wad)
+
+    def order_beliefs(self) -> list[int]:
+        """The belief on each order's item, encoded as the trade sends it (one word per order)."""
+        return [belief_from_floats(self.beliefs[o.item]) for o in self.orders]
 
 
 def _expected_log_wealth(p: Sequence[float], k: int, shares: int, cost: int, wealth: int) -> float:

@@ -49,7 +49,7 @@ def bench_contracts(devnet_url: str) -> dict[str, float]:
     game.to_phase(rnd, "trading")
 
     def trade(items: list[int], who: LocalAccount = a, h: bytes = ha) -> int:
-        orders = [Order(i, rng.randrange(2), WAD // 10).encode() for i in items]
+        orders = [Order(i, rng.randrange(2), WAD // 10) for i in items]
         beliefs = [belief_from_floats([0.4, 0.6])] * len(items)
         return int(g.trade(who, rnd, h, orders, beliefs, 10**30)["gasUsed"])
 

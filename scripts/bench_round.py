@@ -171,11 +171,11 @@ def one_round(workdir: Path, passes: int, seed: int) -> dict[str, float]:
             op.step()  # the first settles; each redeems
         mark()
 
-        listed = sum(x["count"] for x in g.listings(rnd))
-        trades = len(g.logs("Traded", from_block=game.deployment.deployed_block, round=rnd))
+        listed = sum(x.count for x in g.listings(rnd))
+        trades = len(g.traded(rnd, from_block=game.deployment.deployed_block))
         assert listed == ITEMS, f"{listed} items listed, expected {ITEMS}"
         assert g.phase(rnd) == "settled", g.phase(rnd)
-        assert all(g.trader(rnd, op.me)["redeemed"] for op in operators)
+        assert all(g.trader(rnd, op.me).redeemed for op in operators)
         out = {k: b - a for k, a, b in zip(PHASES, marks, marks[1:])}
         out["total"] = marks[-1] - marks[0]
         out["trades"] = trades

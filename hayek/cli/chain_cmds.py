@@ -109,18 +109,20 @@ def status(deployment: Path, round_: int | None, address: str | None) -> None:
     t.add_column("field")
     t.add_column("value", justify="right")
     now = chain.now()
-    for k in ("listingEnds", "tradingEnds", "revealEnds"):
-        t.add_row(k, f"{info[k]} ({info[k] - now:+d} s)")
-    for k in ("itemCount", "subsidyWad", "collectedWad", "obligationsWad", "paidOutWad"):
-        v = info[k]
-        t.add_row(k, f"{v / WAD:,.4f}" if k.endswith("Wad") else str(v))
+    for k, end in (("listingEnds", info.listing_ends), ("tradingEnds", info.trading_ends),
+                   ("revealEnds", info.reveal_ends)):
+        t.add_row(k, f"{end} ({end - now:+d} s)")
+    t.add_row("itemCount", str(info.item_count))
+    for k, wad in (("subsidyWad", info.subsidy_wad), ("collectedWad", info.collected_wad),
+                   ("obligationsWad", info.obligations_wad), ("paidOutWad", info.paid_out_wad)):
+        t.add_row(k, f"{wad / WAD:,.4f}")
     t.add_row("committee", "\n".join(g.committee(rnd)) or "-")
     if address:
         tr = g.trader(rnd, address)
-        t.add_row("model", "0x" + bytes(tr["modelHash"]).hex())
-        t.add_row("cost", f"{tr['costWad'] / WAD:,.4f}")
-        t.add_row("positions", str(tr["positions"]))
-        t.add_row("redeemed", str(tr["redeemed"]))
+        t.add_row("model", "0x" + tr.model_hash.hex())
+        t.add_row("cost", f"{tr.cost_wad / WAD:,.4f}")
+        t.add_row("positions", str(tr.positions))
+        t.add_row("redeemed", str(tr.redeemed))
     console.print(t)
 
 
@@ -193,6 +195,5 @@ def advance(deployment: Path, phase: str, rnd: int | None) -> None:
     if int(chain.w3.eth.chain_id) != DEVNET_CHAIN_ID:
         raise InvalidOption("round advance", "moves the clock of a local devnet only")
     rnd = rnd or chain.game.round_count()
-    field = {"trading": "listingEnds", "revealing": "tradingEnds", "settleable": "revealEnds"}[phase]
-    chain.advance_to(int(chain.game.round_info(rnd)[field]))
+    chain.advance_to(chain.game.round_info(rnd).start_of(phase))
     console.print(f"round {rnd}: {chain.game.phase(rnd)}")

@@ -6,12 +6,15 @@ from protocol.chain.contracts import (
     Chain,
     CommunityRegistry,
     ContractReverted,
+    EventMissing,
     ModelRegistry,
     PredictionGame,
     Token,
 )
-from protocol.chain.deploy import Deployment, GameParams, deploy
+from protocol.chain.deploy import GameParams, deploy
+from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import Devnet, dev_accounts
+from protocol.chain.views import Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
 
 __all__ = [
     "Artifacts",
@@ -20,10 +23,17 @@ __all__ = [
     "ContractReverted",
     "Deployment",
     "Devnet",
+    "EventMissing",
     "GameParams",
+    "Listing",
+    "ModelRecord",
     "ModelRegistry",
     "PredictionGame",
+    "Redeemed",
+    "RoundInfo",
     "Token",
+    "Traded",
+    "Trader",
     "deploy",
     "dev_accounts",
 ]

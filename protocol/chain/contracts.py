@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -13,11 +12,16 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import advance_time, mine
+from protocol.chain.views import PHASES, Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
 from protocol.errors import HayekError
+from protocol.orders import Order
 
-if TYPE_CHECKING:
-    from protocol.chain.deploy import Deployment
+__all__ = [
+    "Bound", "Chain", "CommunityRegistry", "ContractReverted", "EventMissing", "Listing", "ModelRecord",
+    "ModelRegistry", "PredictionGame", "Redeemed", "RoundInfo", "Token", "Traded", "Trader",
+]
 
 
 class ContractReverted(HayekError):
@@ -56,10 +60,19 @@ def _abi_type(inp: dict[str, Any]) -> str:
     return str(t)
 
 
+class EventMissing(HayekError):
+    """A transaction's receipt lacks the event its call always emits."""
+
+    def __init__(self, event: str, tx: str):
+        self.event = event
+        self.tx = tx
+        super().__init__(f"no {event} event in transaction {tx}")
+
+
 class Chain:
     """A web3 connection plus the deployment's contracts; sends signed transactions."""
 
-    def __init__(self, rpc_url: str, deployment: "Deployment | None" = None):
+    def __init__(self, rpc_url: str, deployment: Deployment | None = None):
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
         self.rpc_url = rpc_url
         self.deployment = deployment
@@ -239,18 +252,6 @@ class CommunityRegistry(Bound):
         return str(m), int(r), int(c)
 
 
-@dataclass(frozen=True)
-class ModelRecord:
-    model_hash: bytes
-    operator: str
-    registered_at: int
-    rounds_traded: int
-    cumulative_profit_wad: int
-    vk_id: bytes
-    settings_id: bytes
-    endpoint: str
-
-
 class ModelRegistry(Bound):
     def register(
         self, operator: LocalAccount, model_hash: bytes, vk_id: bytes, settings_id: bytes, endpoint: str
@@ -266,19 +267,6 @@ class ModelRegistry(Bound):
 
     def all(self) -> list[ModelRecord]:
         return [self.model(h) for h in self.call("modelHashes")]
-
-
-ROUND_FIELDS = (
-    "listingEnds", "tradingEnds", "revealEnds", "openBlock", "liquidityWad", "subsidyWad",
-    "reservedWad", "itemCount", "listingCount", "status", "elected", "collectedWad",
-    "obligationsWad", "paidOutWad", "treasuryReturnWad",
-)
-LISTING_FIELDS = (
-    "member", "firstItem", "count", "revealed", "voided", "itemsRoot", "keyHash",
-    "collectedWad", "payoutOwedWad",
-)
-PHASES = ("none", "electing", "listing", "trading", "revealing", "settleable", "settled", "cancelled")
-STATUSES = ("none", "open", "settled", "cancelled")
 
 
 class PredictionGame(Bound):
@@ -300,10 +288,13 @@ class PredictionGame(Bound):
         return self.send(member, "list", round, list(commitments), items_root, key_hash)
 
     def trade(
-        self, trader: LocalAccount, round: int, model_hash: bytes, orders: Sequence[int],
+        self, trader: LocalAccount, round: int, model_hash: bytes, orders: Sequence[Order],
         beliefs: Sequence[int], max_cost_wad: int, gas: int | None = None,
     ) -> TxReceipt:
-        return self.send(trader, "trade", round, model_hash, list(orders), list(beliefs), max_cost_wad, gas=gas)
+        """Buy `orders` (packed into the contract's uint256 words here) with one encoded belief
+        per order; reverts CostAboveMax if they would cost more than `max_cost_wad`."""
+        words = [o.encode() for o in orders]
+        return self.send(trader, "trade", round, model_hash, words, list(beliefs), max_cost_wad, gas=gas)
 
     def reveal(
         self, member: LocalAccount, round: int, outcomes: Sequence[int], salts: Sequence[bytes], key: bytes
@@ -329,20 +320,17 @@ class PredictionGame(Bound):
     def phase(self, round: int) -> str:
         return PHASES[int(self.call("phase", round))]
 
-    def round_info(self, round: int) -> dict[str, Any]:
-        info = dict(zip(ROUND_FIELDS, self.call("roundInfo", round)))
-        info["status"] = STATUSES[int(info["status"])]
-        return info
+    def round_info(self, round: int) -> RoundInfo:
+        return RoundInfo.decode(self.call("roundInfo", round))
 
-    def listings(self, round: int) -> list[dict[str, Any]]:
-        return [dict(zip(LISTING_FIELDS, row)) for row in self.call("listings", round)]
+    def listings(self, round: int) -> list[Listing]:
+        return [Listing.decode(row) for row in self.call("listings", round)]
 
     def committee(self, round: int) -> list[str]:
         return list(self.call("committee", round))
 
-    def trader(self, round: int, who: str) -> dict[str, Any]:
-        h, cost, positions, redeemed = self.call("traderOf", round, who)
-        return {"modelHash": h, "costWad": cost, "positions": positions, "redeemed": redeemed}
+    def trader(self, round: int, who: str) -> Trader:
+        return Trader.decode(self.call("traderOf", round, who))
 
     def shares_of(self, round: int, who: str, item: int) -> list[int]:
         return list(self.call("sharesOf", round, who, item))
@@ -362,3 +350,28 @@ class PredictionGame(Bound):
 
     def outcome_count(self) -> int:
         return int(self.call("outcomeCount"))
+
+    # ---------------------------------------------------------------- events
+    def traded(self, round: int, from_block: int, trader: str | None = None) -> list[Traded]:
+        """The round's Traded events (of `trader` only, when given), oldest first."""
+        filters = {"round": round} | ({"trader": trader} if trader is not None else {})
+        return [Traded.decode(e, e["blockNumber"]) for e in self.logs("Traded", from_block=from_block, **filters)]
+
+    def redeemed(self, round: int, from_block: int, trader: str | None = None) -> list[Redeemed]:
+        """The round's Redeemed events (of `trader` only, when given), oldest first."""
+        filters = {"round": round} | ({"trader": trader} if trader is not None else {})
+        return [Redeemed.decode(e, e["blockNumber"]) for e in self.logs("Redeemed", from_block=from_block, **filters)]
+
+    def traded_in(self, receipt: TxReceipt) -> Traded:
+        """The Traded event of a `trade` transaction."""
+        return Traded.decode(self._one(receipt, "Traded"), int(receipt["blockNumber"]))
+
+    def redeemed_in(self, receipt: TxReceipt) -> Redeemed:
+        """The Redeemed event of a `redeem` transaction."""
+        return Redeemed.decode(self._one(receipt, "Redeemed"), int(receipt["blockNumber"]))
+
+    def _one(self, receipt: TxReceipt, name: str) -> dict[str, Any]:
+        evs = self.events(receipt, name)
+        if not evs:
+            raise EventMissing(name, receipt["transactionHash"].hex())
+        return evs[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.chain.contracts import Chain
+from protocol.chain.views import Listing
 from protocol.crypto import open_batch
 from protocol.errors import HayekError
 from protocol.publication import ListingPublication, check_listing, check_revealed
@@ -69,7 +70,7 @@ def _is_member(chain: Chain):  # type: ignore[no-untyped-def]
 
 def listing_publications(chain: Chain, store: BlobStore, round: int,
                          checked: dict[tuple[Any, ...], ListingPublication] | None = None,
-                         ) -> list[tuple[dict[str, Any], ListingPublication]]:
+                         ) -> list[tuple[Listing, ListingPublication]]:
     """Each on-chain listing of `round` with its checked publication (features, commitments).
 
     `checked` remembers publications already checked, by (round, member, first item, count,
@@ -83,21 +84,21 @@ def listing_publications(chain: Chain, store: BlobStore, round: int,
         by_member.setdefault(b.member, []).append(b)
     out = []
     for listing in g.listings(round):
-        member = listing["member"]
-        key = (round, member, listing["firstItem"], listing["count"], bytes(listing["itemsRoot"]))
+        member = listing.member
+        key = (round, member, listing.first_item, listing.count, listing.items_root)
         if checked is not None and key in checked:
             out.append((listing, checked[key]))
             continue
-        commitments = [g.label_commitment(round, i) for i in range(listing["firstItem"], listing["firstItem"] + listing["count"])]
+        commitments = [g.label_commitment(round, i) for i in listing.items]
         found = None
         for b in by_member.get(member, []):
-            if b.merkle_root == bytes(listing["itemsRoot"]):
+            if b.merkle_root == listing.items_root:
                 found = b
         if found is None:
             raise HayekError(f"round {round}: no publication committed for {member}'s listing")
         pub = ListingPublication.decode(store.get(found.blob_id))
         check_listing(pub, domain, is_member, member=member, round=round, commitments=commitments,
-                      onchain_items_root=bytes(listing["itemsRoot"]), onchain_key_hash=bytes(listing["keyHash"]))
+                      onchain_items_root=listing.items_root, onchain_key_hash=listing.key_hash)
         if checked is not None:
             checked[key] = pub
         out.append((listing, pub))
@@ -117,13 +118,12 @@ def revealed_validation(chain: Chain, store: BlobStore, round: int) -> list[Sign
     keys = revealed_keys(chain, round)
     records: list[Signed[Record]] = []
     for listing, pub in listing_publications(chain, store, round):
-        if not listing["revealed"]:
+        if not listing.revealed:
             continue
-        key = keys[listing["member"]]
+        key = keys[listing.member]
         batch = open_batch(pub.manifest, store.get(pub.manifest.blob_id), key)
         verify_batch(batch, domain_of(chain), _is_member(chain), num_outcomes=g.outcome_count())
-        first = listing["firstItem"]
-        outcomes = [g.outcome_of(round, i) for i in range(first, first + listing["count"])]
+        outcomes = [g.outcome_of(round, i) for i in listing.items]
         check_revealed(pub, batch, outcomes)  # type: ignore[arg-type]
         records += batch.records
     return records

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from eth_account.signers.local import LocalAccount
 
 from protocol.chain.artifacts import Artifacts
 from protocol.chain.contracts import Chain
+from protocol.chain.deployment import Deployment
 
 WAD = 10**18
 
@@ -27,34 +26,6 @@ class GameParams:
     token_symbol: str = "HAYEK"
     # None: block-hash randomness (production path). A value: FixedRandomness (tests).
     fixed_seed: bytes | None = None
-
-
-@dataclass
-class Deployment:
-    """The record every node reads: where the contracts are and how to talk to them."""
-
-    chain_id: int
-    rpc_url: str
-    addresses: dict[str, str]
-    deployed_block: int
-    governance: str
-    treasury: str
-    params: dict[str, Any]
-    abis: dict[str, list[dict[str, Any]]] = field(repr=False)
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path: Path) -> "Deployment":
-        return cls(**json.loads(Path(path).read_text()))
-
-    @property
-    def registry_address(self) -> str:
-        return self.addresses["CommunityRegistry"]
 
 
 def deploy(

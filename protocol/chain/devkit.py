@@ -12,7 +12,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from protocol.chain.contracts import Chain
-from protocol.chain.deploy import Deployment, GameParams, deploy
+from protocol.chain.deploy import GameParams, deploy
+from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import dev_accounts
 from protocol.lmsr import max_loss_up
 from protocol.records import label_commitment
@@ -107,7 +108,7 @@ class DevGame:
     def elect(self, round: int) -> list[LocalAccount]:
         """Mine until the randomness source's seed block exists, then elect (anyone may)."""
         info = self.chain.game.round_info(round)
-        ready = int(self.chain.call(self._randomness().functions.readyAt(info["openBlock"])))
+        ready = int(self.chain.call(self._randomness().functions.readyAt(info.open_block)))
         missing = ready - int(self.chain.w3.eth.block_number)  # gas estimation runs at "latest"
         if missing > 0:
             self.chain.mine(missing)
@@ -142,9 +143,7 @@ class DevGame:
 
     def to_phase(self, round: int, phase: str) -> None:
         """Advance the devnet clock to the start of `phase` ('trading', 'revealing', 'settleable')."""
-        info = self.chain.game.round_info(round)
-        target = {"trading": "listingEnds", "revealing": "tradingEnds", "settleable": "revealEnds"}[phase]
-        self.chain.advance_to(int(info[target]))
+        self.chain.advance_to(self.chain.game.round_info(round).start_of(phase))
 
     def register_model(self, trader: LocalAccount, tag: str | None = None) -> bytes:
         model_hash = keccak(text=f"model:{trader.address}:{tag or ''}")

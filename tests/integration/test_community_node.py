@@ -58,13 +58,13 @@ def test_round_trip_csv_to_public_validation_set(game: DevGame, store_url: str, 
     for n in nodes:
         n.step()  # committee members list; everyone publishes the batch for round 2
     listings = game.chain.game.listings(rnd)
-    assert {lst["member"] for lst in listings} == committee
-    assert all(lst["count"] == 4 for lst in listings)
+    assert {lst.member for lst in listings} == committee
+    assert all(lst.count == 4 for lst in listings)
     game.to_phase(rnd, "trading")
     game.to_phase(rnd, "revealing")
     for n in nodes:
         n.step()  # committee members reveal
-    assert all(lst["revealed"] for lst in game.chain.game.listings(rnd))
+    assert all(lst.revealed for lst in game.chain.game.listings(rnd))
     game.to_phase(rnd, "settleable")
     game.chain.game.settle(game.governance, rnd)
 

@@ -77,7 +77,7 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
         game.to_phase(rnd, "revealing")
         start(victim)  # restarted in the reveal phase
         try:
-            wait_for(lambda: all(lst["revealed"] for lst in g.listings(rnd)), 300, "every listing revealed")
+            wait_for(lambda: all(lst.revealed for lst in g.listings(rnd)), 300, "every listing revealed")
         except AssertionError as e:
             raise AssertionError(f"{e}; restarted node's log:\n{(homes[victim] / 'run.log').read_text()[-3000:]}")
         assert g.phase(rnd) == "revealing"  # before the deadline

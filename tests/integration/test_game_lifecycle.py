@@ -47,17 +47,17 @@ def test_full_round_pays_realised_outcomes_and_records_profit_per_model(game: De
     # alice knows the truth; bob believes the opposite.
     mirror_q = {i: [0, 0] for i in items}
     for trader, h, pick in ((alice, h_alice, lambda i: truth[i]), (bob, h_bob, lambda i: 1 - truth[i])):
-        orders = [Order(i, pick(i), 2 * WAD).encode() for i in items]
+        orders = [Order(i, pick(i), 2 * WAD) for i in items]
         beliefs = [belief_from_floats([0.1, 0.9] if pick(i) else [0.9, 0.1]) for i in items]
         receipt = g.trade(trader, rnd, h, orders, beliefs, 10**30)
-        ev = g.events(receipt, "Traded")[0]
+        ev = g.traded_in(receipt)
         expected = 0
         for i in items:
             cost, _ = lmsr.quote(mirror_q[i], pick(i), 2 * WAD, B)
             mirror_q[i][pick(i)] += 2 * WAD
             expected += cost
-        assert ev["costWad"] == expected  # the mirror reproduces the contract to the wei
-        assert ev["modelHash"] == h
+        assert ev.cost_wad == expected  # the mirror reproduces the contract to the wei
+        assert ev.model_hash == h
 
     game.to_phase(rnd, "revealing")
     for lst in listings:
@@ -67,20 +67,20 @@ def test_full_round_pays_realised_outcomes_and_records_profit_per_model(game: De
     treasury_before = game.chain.token.balance_of(game.deployment.treasury)
     g.settle(game.governance, rnd)
     info = g.round_info(rnd)
-    assert info["status"] == "settled"
+    assert info.status == "settled"
     # Holders of the realised outcome are owed one unit per share: alice holds all of them.
-    assert info["obligationsWad"] == 2 * WAD * len(items)
+    assert info.obligations_wad == 2 * WAD * len(items)
     returned = game.chain.token.balance_of(game.deployment.treasury) - treasury_before
-    assert returned == info["subsidyWad"] + info["collectedWad"] - info["obligationsWad"]
-    assert info["obligationsWad"] - info["collectedWad"] <= info["reservedWad"]  # loss ≤ subsidy
+    assert returned == info.subsidy_wad + info.collected_wad - info.obligations_wad
+    assert info.obligations_wad - info.collected_wad <= info.reserved_wad  # loss ≤ subsidy
 
     for trader, h in ((alice, h_alice), (bob, h_bob)):
         before = game.chain.token.balance_of(trader.address)
-        cost = g.trader(rnd, trader.address)["costWad"]
+        cost = g.trader(rnd, trader.address).cost_wad
         receipt = g.redeem(trader, rnd, items)
-        ev = g.events(receipt, "Redeemed")[0]
+        ev = g.redeemed_in(receipt)
         got = game.chain.token.balance_of(trader.address) - before
-        assert ev["profitWad"] == got - cost
+        assert ev.profit_wad == got - cost
         assert game.chain.models.model(h).cumulative_profit_wad == got - cost
     assert game.chain.models.model(h_alice).cumulative_profit_wad > 0 > game.chain.models.model(h_bob).cumulative_profit_wad
     assert game.chain.token.balance_of(game.deployment.addresses["PredictionGame"]) == 0
@@ -94,12 +94,13 @@ def test_trade_skips_items_past_their_limit_price(game: DevGame) -> None:
     game.to_phase(rnd, "trading")
     item0, item1 = listings[0].items
     # a front-runs item0, pushing outcome 1 far above 0.6.
-    g.trade(a, rnd, ha, [Order(item0, 1, 3 * WAD).encode()], [belief_from_floats([0.1, 0.9])], 10**30)
+    g.trade(a, rnd, ha, [Order(item0, 1, 3 * WAD)], [belief_from_floats([0.1, 0.9])], 10**30)
     q_before = g.quantities(rnd, item0)
-    orders = [Order(item0, 1, WAD, limit_wad=6 * WAD // 10).encode(), Order(item1, 1, WAD, 6 * WAD // 10).encode()]
+    orders = [Order(item0, 1, WAD, limit_wad=6 * WAD // 10), Order(item1, 1, WAD, 6 * WAD // 10)]
     receipt = g.trade(b, rnd, hb, orders, [belief_from_floats([0.4, 0.6])] * 2, 10**30)
-    ev = g.events(receipt, "Traded")[0]
-    assert ev["skipped"] == [0b01]
+    ev = g.traded_in(receipt)
+    assert ev.skipped_bitmap == (0b01,)
+    assert [ev.skipped(n) for n in range(2)] == [True, False] and ev.executed == [ev.orders[1]]
     assert g.quantities(rnd, item0) == q_before
     assert g.quantities(rnd, item1) == [0, WAD]
     assert g.shares_of(rnd, b.address, item1) == [0, WAD]
@@ -112,7 +113,7 @@ def test_unrevealed_listing_is_voided_refunds_net_cost_and_slashes_bond(game: De
     h = game.register_model(t)
     game.to_phase(rnd, "trading")
     items = [i for lst in listings for i in lst.items]
-    g.trade(t, rnd, h, [Order(i, 0, WAD).encode() for i in items], [belief_from_floats([0.7, 0.3])] * len(items), 10**30)
+    g.trade(t, rnd, h, [Order(i, 0, WAD) for i in items], [belief_from_floats([0.7, 0.3])] * len(items), 10**30)
     silent = listings[1]
     cost_on_silent = g.cost_on_listing(rnd, t.address, 1)
     assert cost_on_silent > 0
@@ -133,11 +134,11 @@ def test_unrevealed_listing_is_voided_refunds_net_cost_and_slashes_bond(game: De
     assert game.chain.token.balance_of(treasury) - tre_before == settled["treasuryReturnWad"] + bond
 
     before = game.chain.token.balance_of(t.address)
-    ev = g.events(g.redeem(t, rnd, items), "Redeemed")[0]
-    assert ev["refundWad"] == cost_on_silent
+    ev = g.redeemed_in(g.redeem(t, rnd, items))
+    assert ev.refund_wad == cost_on_silent
     revealed_zero = sum(1 for lst in (listings[0], listings[2]) for lab in lst.labels if lab == 0)
-    assert ev["payoutWad"] == revealed_zero * WAD
-    assert game.chain.token.balance_of(t.address) - before == ev["payoutWad"] + ev["refundWad"]
+    assert ev.payout_wad == revealed_zero * WAD
+    assert game.chain.token.balance_of(t.address) - before == ev.amount_wad
     assert game.chain.token.balance_of(game.deployment.addresses["PredictionGame"]) == 0
 
 
@@ -151,7 +152,7 @@ def test_leaked_label_lets_anyone_claim_the_bond_and_voids_the_listing(game: Dev
     item = leaker.items[0]
     g.claim_leaked_label(claimant, rnd, item, leaker.labels[0], leaker.salts[0])
     assert game.chain.token.balance_of(claimant.address) - before == bond
-    assert g.listings(rnd)[0]["voided"] is True
+    assert g.listings(rnd)[0].voided is True
     # A voided listing cannot be revealed later.
     game.to_phase(rnd, "revealing")
     with pytest.raises(Exception, match="ListingVoided"):
@@ -166,7 +167,7 @@ def test_cancelled_round_refunds_every_trader_its_cost(game: DevGame) -> None:
     game.to_phase(rnd, "trading")
     before = game.chain.token.balance_of(t.address)
     items = listings[0].items
-    g.trade(t, rnd, h, [Order(i, 1, WAD).encode() for i in items], [belief_from_floats([0.5, 0.5])] * 2, 10**30)
+    g.trade(t, rnd, h, [Order(i, 1, WAD) for i in items], [belief_from_floats([0.5, 0.5])] * 2, 10**30)
     g.cancel(game.governance, rnd)
     assert g.phase(rnd) == "cancelled"
     g.redeem(t, rnd, items)

@@ -74,7 +74,7 @@ def test_collateral_is_conserved_and_mirror_agrees(devnet, b, sizes, trades, rev
         for item, k, shares, limit in raw:
             item %= n_items
             cost, price = lmsr.quote(q[item], k, shares, b)
-            orders.append(Order(item, k, shares, limit).encode())
+            orders.append(Order(item, k, shares, limit))
             if price > limit:
                 continue
             before = exact_cost(q[item], b)
@@ -84,7 +84,7 @@ def test_collateral_is_conserved_and_mirror_agrees(devnet, b, sizes, trades, rev
             touched.append(item)
         beliefs = [belief_from_floats([0.5, 0.5])] * len(orders)
         receipt = g.trade(game.traders[who], rnd, hashes[who], orders, beliefs, 10**30)
-        assert g.events(receipt, "Traded")[0]["costWad"] == expected  # mirror == contract
+        assert g.traded_in(receipt).cost_wad == expected  # mirror == contract
         collected += expected
         held[who].update(touched)
         assert token.balance_of(game_addr) == subsidy + collected
@@ -101,14 +101,14 @@ def test_collateral_is_conserved_and_mirror_agrees(devnet, b, sizes, trades, rev
     game.to_phase(rnd, "settleable")
     g.settle(game.governance, rnd)
     info = g.round_info(rnd)
-    assert token.balance_of(game_addr) == info["obligationsWad"]  # covers payouts and refunds
-    assert info["obligationsWad"] <= info["collectedWad"] + info["reservedWad"]  # loss ≤ subsidy
+    assert token.balance_of(game_addr) == info.obligations_wad  # covers payouts and refunds
+    assert info.obligations_wad <= info.collected_wad + info.reserved_wad  # loss ≤ subsidy
 
     paid = 0
     for who, trader in enumerate(game.traders):
         before = token.balance_of(trader.address)
         g.redeem(trader, rnd, sorted(held[who]))
         paid += token.balance_of(trader.address) - before
-        assert token.balance_of(game_addr) == info["obligationsWad"] - paid
+        assert token.balance_of(game_addr) == info.obligations_wad - paid
     assert token.balance_of(game_addr) == 0
     assert paid <= subsidy + collected

@@ -41,7 +41,7 @@ def snapshot(game: DevGame, rnd: int) -> tuple[Any, ...]:
     g = game.chain.game
     return (
         g.round_info(rnd),
-        [g.quantities(rnd, i) for i in range(g.round_info(rnd)["itemCount"])],
+        [g.quantities(rnd, i) for i in range(g.round_info(rnd).item_count)],
         [game.chain.token.balance_of(a.address) for a in game.traders],
     )
 
@@ -50,7 +50,7 @@ def test_trade_reverts_after_trading_ends(trading) -> None:
     game, rnd, _, h = trading
     game.to_phase(rnd, "revealing")
     before = snapshot(game, rnd)
-    e = reverts("TradingClosed", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**30))
+    e = reverts("TradingClosed", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
     assert e.args_["round"] == rnd
     assert snapshot(game, rnd) == before
 
@@ -59,13 +59,13 @@ def test_trade_reverts_before_listing_ends(game: DevGame) -> None:
     rnd = game.open_round(B, items=4)
     game.elect(rnd)
     h = game.register_model(game.traders[0])
-    reverts("TradingNotOpen", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**30))
+    reverts("TradingNotOpen", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
 
 
 def test_trade_reverts_when_cost_exceeds_max_cost(trading) -> None:
     game, rnd, _, h = trading
     before = snapshot(game, rnd)
-    e = reverts("CostAboveMax", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**17))
+    e = reverts("CostAboveMax", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**17))
     assert e.args_["costWad"] > 10**17
     assert snapshot(game, rnd) == before
 
@@ -73,22 +73,22 @@ def test_trade_reverts_when_cost_exceeds_max_cost(trading) -> None:
 def test_second_model_hash_in_a_round_reverts(trading) -> None:
     game, rnd, _, h = trading
     t = game.traders[0]
-    game.chain.game.trade(t, rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**30)
+    game.chain.game.trade(t, rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30)
     h2 = game.register_model(t, tag="second")
-    e = reverts("ModelHashMismatch", lambda: game.chain.game.trade(t, rnd, h2, [Order(1, 1, WAD).encode()], [BELIEF], 10**30))
+    e = reverts("ModelHashMismatch", lambda: game.chain.game.trade(t, rnd, h2, [Order(1, 1, WAD)], [BELIEF], 10**30))
     assert e.args_["committed"] == h and e.args_["given"] == h2
 
 
 def test_model_hash_of_another_operator_reverts(trading) -> None:
     game, rnd, _, h = trading
-    e = reverts("NotModelOperator", lambda: game.chain.game.trade(game.traders[1], rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**30))
+    e = reverts("NotModelOperator", lambda: game.chain.game.trade(game.traders[1], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
     assert e.args_["operator"] == game.traders[0].address
 
 
 def test_model_registered_after_listing_ended_reverts(trading) -> None:
     game, rnd, _, _ = trading
     late = game.register_model(game.traders[1])
-    reverts("ModelRegisteredLate", lambda: game.chain.game.trade(game.traders[1], rnd, late, [Order(0, 1, WAD).encode()], [BELIEF], 10**30))
+    reverts("ModelRegisteredLate", lambda: game.chain.game.trade(game.traders[1], rnd, late, [Order(0, 1, WAD)], [BELIEF], 10**30))
 
 
 def test_registering_a_taken_model_hash_reverts(trading) -> None:
@@ -100,15 +100,15 @@ def test_committee_member_cannot_trade_in_its_round(trading) -> None:
     game, rnd, listings, _ = trading
     member = listings[0].member
     h = game.register_model(member)  # registered late too, but the committee check comes first
-    reverts("CommitteeCannotTrade", lambda: game.chain.game.trade(member, rnd, h, [Order(0, 1, WAD).encode()], [BELIEF], 10**30))
+    reverts("CommitteeCannotTrade", lambda: game.chain.game.trade(member, rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
 
 
 def test_unknown_item_and_bad_outcome_revert(trading) -> None:
     game, rnd, _, h = trading
     t = game.traders[0]
-    reverts("UnknownItem", lambda: game.chain.game.trade(t, rnd, h, [Order(12, 1, WAD).encode()], [BELIEF], 10**30))
-    reverts("InvalidOutcome", lambda: game.chain.game.trade(t, rnd, h, [Order(0, 2, WAD).encode()], [BELIEF], 10**30))
-    reverts("LengthMismatch", lambda: game.chain.game.trade(t, rnd, h, [Order(0, 1, WAD).encode()], [], 10**30))
+    reverts("UnknownItem", lambda: game.chain.game.trade(t, rnd, h, [Order(12, 1, WAD)], [BELIEF], 10**30))
+    reverts("InvalidOutcome", lambda: game.chain.game.trade(t, rnd, h, [Order(0, 2, WAD)], [BELIEF], 10**30))
+    reverts("LengthMismatch", lambda: game.chain.game.trade(t, rnd, h, [Order(0, 1, WAD)], [], 10**30))
 
 
 def test_non_committee_member_cannot_list(game: DevGame) -> None:
@@ -148,7 +148,7 @@ def test_reveal_that_does_not_match_reverts_and_changes_nothing(trading) -> None
     e = reverts("RevealMismatch", lambda: game.chain.game.reveal(lst.member, rnd, wrong, lst.salts, lst.key))
     assert e.args_["item"] == lst.items[2]
     reverts("KeyMismatch", lambda: game.chain.game.reveal(lst.member, rnd, lst.labels, lst.salts, b"\x01" * 32))
-    assert game.chain.game.listings(rnd)[0]["revealed"] is False
+    assert game.chain.game.listings(rnd)[0].revealed is False
     assert all(game.chain.game.outcome_of(rnd, i) is None for i in lst.items)
     game.reveal(lst)
     reverts("AlreadyRevealed", lambda: game.reveal(lst))
@@ -160,7 +160,7 @@ def test_settle_too_early_and_double_redeem_revert(trading) -> None:
     game, rnd, listings, h = trading
     g = game.chain.game
     t = game.traders[0]
-    g.trade(t, rnd, h, [Order(0, 1, WAD).encode(), Order(5, 0, WAD).encode()], [BELIEF] * 2, 10**30)
+    g.trade(t, rnd, h, [Order(0, 1, WAD), Order(5, 0, WAD)], [BELIEF] * 2, 10**30)
     reverts("NotSettled", lambda: g.redeem(t, rnd, [0, 5]))
     game.to_phase(rnd, "revealing")
     e = reverts("SettleTooEarly", lambda: g.settle(game.governance, rnd))

@@ -11,8 +11,9 @@ import pytest
 from eth_utils import keccak
 
 from operator_node.node import OperatorConfig, OperatorNode
+from operator_node.strategy import Plan
 from protocol.chain.devkit import DevGame
-from protocol.orders import Order, belief_from_floats
+from protocol.orders import Order
 from protocol.store import StoreClient
 from tests.integration.test_community_node import make_nodes
 
@@ -72,7 +73,7 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     op.step()  # pass 0
     g = game.chain.game
     assert len(op._my_trades_on_chain(rnd)) == 1
-    spent = g.trader(rnd, trader.address)["costWad"]
+    spent = g.trader(rnd, trader.address).cost_wad
     assert 0 < spent <= 0.1 * 10_000 * WAD
     op.step()  # nobody else moved the market: no second pass
     assert len(op._my_trades_on_chain(rnd)) == 1
@@ -83,9 +84,9 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     assert len(other._my_trades_on_chain(rnd)) == 1
     items = op.held_items(rnd)
     plan = op.plan(rnd, op.model_for(rnd))
-    orders = [o.encode() for o in plan.orders]
-    beliefs = [belief_from_floats(plan.beliefs[o.item]) for o in plan.orders]
-    op.state.plan_trade(rnd, 1, orders, beliefs, op.market_view(rnd).others)
+    row = op.state.plan_trade(rnd, 1, plan, op.market_view(rnd).others)
+    assert row.max_cost_wad == plan.cost_wad + plan.cost_wad // 50 + 10**6
+    assert op.state.trades(rnd)[1] == row  # stored as planned: orders, beliefs, cost and bound
     op.state.close()
     restarted = OperatorNode(cfg, trader, game.chain, store, pipeline)
     restarted.step()
@@ -98,19 +99,18 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     # A pass that reverted (nothing on chain) followed by one that landed just before a
     # SIGKILL: on restart the landed one is recognised, not sent again.
     st = restarted.state
-    st.plan_trade(rnd, 2, orders, beliefs, restarted.market_view(rnd).others)
+    st.plan_trade(rnd, 2, plan, restarted.market_view(rnd).others)
     st.mark_failed(rnd, 2, "CostAboveMax")
-    small = [Order(items[0], 0, WAD // 100).encode()]
-    belief = [belief_from_floats([0.5, 0.5])]
-    st.plan_trade(rnd, 3, small, belief, restarted.market_view(rnd).others)
-    g.trade(trader, rnd, model_hash, small, belief, 10 * WAD)  # landed; the node died before recording it
+    small = Plan([Order(items[0], 0, WAD // 100)], {items[0]: [0.5, 0.5]}, 0)
+    st.plan_trade(rnd, 3, small, restarted.market_view(rnd).others)
+    g.trade(trader, rnd, model_hash, small.orders, small.order_beliefs(), 10 * WAD)  # landed; the node died before recording it
     st.close()
     more = OperatorNode(OperatorConfig(home=cfg.home, bankroll_fraction=0.1, passes=6), trader, game.chain, store,
                         pipeline)
     status = more.step()
     assert len(more._my_trades_on_chain(rnd)) == 3  # recovered, not re-sent
     assert [r.status for r in more.state.trades(rnd)] == ["sent", "sent", "failed", "sent"]
-    events = len(g.logs("Traded", from_block=game.deployment.deployed_block, round=rnd))
+    events = len(g.traded(rnd, from_block=game.deployment.deployed_block))
     assert status["idle"] is True and status["market_events"] == events  # nobody else moved since
 
     game.to_phase(rnd, "revealing")
@@ -118,7 +118,7 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
         m.step()
     game.to_phase(rnd, "settleable")
     more.step()  # settles and redeems
-    assert g.trader(rnd, trader.address)["redeemed"]
+    assert g.trader(rnd, trader.address).redeemed
     again = OperatorNode(cfg, trader, game.chain, store, pipeline)
     again.step()  # a second restart does not redeem twice
     record = game.chain.models.model(model_hash)

@@ -80,7 +80,7 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
 
         game.to_phase(rnd, "trading")
         op.step()
-        assert game.chain.game.trader(rnd, game.traders[0].address)["positions"] > 0
+        assert game.chain.game.trader(rnd, game.traders[0].address).positions > 0
         game.to_phase(rnd, "revealing")
         for n in members:
             n.step()
