@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from eth_utils import keccak
@@ -261,7 +262,7 @@ def _manifest(obj: Any, path: str) -> Manifest:
     )
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any, str], Encodable]] = {
     "Record": _record,
     "ListedItem": _listed_item,
     "Signed": _signed,
@@ -277,7 +278,7 @@ def from_obj(obj: Any) -> Encodable:
     decoder = _DECODERS.get(obj.get("type"))  # type: ignore[arg-type]
     if decoder is None:
         raise MalformedRecord("type", f"unknown message type {obj.get('type')!r}")
-    return decoder(obj, "")  # type: ignore[no-any-return]
+    return decoder(obj, "")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

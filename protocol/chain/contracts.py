@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -15,8 +15,10 @@ from web3.types import TxReceipt
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import advance_time, mine
 from protocol.chain.views import PHASES, Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
-from protocol.errors import HayekError
+from protocol.errors import ChainError, MissingSetup
 from protocol.orders import Order
+
+B = TypeVar("B", bound="Bound")
 
 __all__ = [
     "Bound", "Chain", "CommunityRegistry", "ContractReverted", "EventMissing", "Listing", "ModelRecord",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-class ContractReverted(HayekError):
+class ContractReverted(ChainError):
     """A transaction or call reverted; `error` is the custom error's name, `args` its evidence."""
 
     def __init__(self, error: str, args: dict[str, Any], raw: str = ""):
@@ -60,7 +62,7 @@ def _abi_type(inp: dict[str, Any]) -> str:
     return str(t)
 
 
-class EventMissing(HayekError):
+class EventMissing(ChainError):
     """A transaction's receipt lacks the event its call always emits."""
 
     def __init__(self, event: str, tx: str):
@@ -84,30 +86,31 @@ class Chain:
         self._errors.update(_error_selectors(list(abis)))
 
     # ------------------------------------------------------------ contracts
-    def _bind(self, cls: type["Bound"], name: str) -> Any:
+    def _bind(self, cls: type[B], name: str) -> B:
         if self.deployment is None:
-            raise HayekError("no deployment record loaded")
+            raise MissingSetup("no deployment record loaded", "pass --deployment (written by `hayek deploy`)")
         address = self.deployment.addresses[name]
         cache = self.__dict__.setdefault("_bound", {})
         if (name, address) not in cache:  # building a web3 contract object costs ~4 ms
             cache[(name, address)] = cls(self, address, self.deployment.abis[name])
-        return cache[(name, address)]
+        bound: B = cache[(name, address)]
+        return bound
 
     @property
     def game(self) -> "PredictionGame":
-        return self._bind(PredictionGame, "PredictionGame")  # type: ignore[no-any-return]
+        return self._bind(PredictionGame, "PredictionGame")
 
     @property
     def registry(self) -> "CommunityRegistry":
-        return self._bind(CommunityRegistry, "CommunityRegistry")  # type: ignore[no-any-return]
+        return self._bind(CommunityRegistry, "CommunityRegistry")
 
     @property
     def models(self) -> "ModelRegistry":
-        return self._bind(ModelRegistry, "ModelRegistry")  # type: ignore[no-any-return]
+        return self._bind(ModelRegistry, "ModelRegistry")
 
     @property
     def token(self) -> "Token":
-        return self._bind(Token, "CommunityToken")  # type: ignore[no-any-return]
+        return self._bind(Token, "CommunityToken")
 
     # ------------------------------------------------------------ transactions
     def decode_revert(self, data: str | bytes | None) -> ContractReverted:

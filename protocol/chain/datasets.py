@@ -12,23 +12,31 @@ from typing import Any
 from protocol.chain.contracts import Chain
 from protocol.chain.views import Listing
 from protocol.crypto import open_batch
-from protocol.errors import HayekError
+from protocol.content import BLOB_ID_PREFIX, check_blob_id
+from protocol.errors import IntegrityError
 from protocol.publication import ListingPublication, check_listing, check_revealed
 from protocol.records import Domain, Manifest, Record, Signed, verify_batch
 from protocol.serde import decode_manifest, loads
 from protocol.store import BlobStore
 
 
+class MissingPublication(IntegrityError):
+    """A listing on-chain whose member committed no publication of its items."""
+
+    def __init__(self, round: int, member: str):
+        self.round = round
+        self.member = member
+        super().__init__(f"round {round} listing of {member}", "no publication committed for it")
+
+
 def blob_id_of(digest: bytes) -> str:
     """The store id of a sha256 digest committed on-chain as bytes32."""
-    return "sha256-" + bytes(digest).hex()
+    return BLOB_ID_PREFIX + bytes(digest).hex()
 
 
 def digest_of(blob_id: str) -> bytes:
     """The bytes32 committed on-chain for a store id."""
-    if not blob_id.startswith("sha256-"):
-        raise HayekError(f"not a sha256 blob id: {blob_id}")
-    return bytes.fromhex(blob_id[len("sha256-"):])
+    return bytes.fromhex(check_blob_id(blob_id).removeprefix(BLOB_ID_PREFIX))
 
 
 def domain_of(chain: Chain) -> Domain:
@@ -95,7 +103,7 @@ def listing_publications(chain: Chain, store: BlobStore, round: int,
             if b.merkle_root == listing.items_root:
                 found = b
         if found is None:
-            raise HayekError(f"round {round}: no publication committed for {member}'s listing")
+            raise MissingPublication(round, member)
         pub = ListingPublication.decode(store.get(found.blob_id))
         check_listing(pub, domain, is_member, member=member, round=round, commitments=commitments,
                       onchain_items_root=listing.items_root, onchain_key_hash=listing.key_hash)

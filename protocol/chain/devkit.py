@@ -6,19 +6,29 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3 import Web3
 
 from protocol.chain.contracts import Chain
 from protocol.chain.deploy import GameParams, deploy
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import dev_accounts
+from protocol.errors import InputError
 from protocol.lmsr import max_loss_up
 from protocol.records import label_commitment
 
 WAD = 10**18
+
+
+class UnknownAccount(InputError):
+    """An address that is none of the dev game's accounts."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__(f"{address} is not an account of this dev game")
 
 
 @dataclass
@@ -90,7 +100,7 @@ class DevGame:
         for a in [self.governance, *self.members, *self.traders]:
             if a.address.lower() == address.lower():
                 return a
-        raise KeyError(address)
+        raise UnknownAccount(address)
 
     @property
     def outcome_count(self) -> int:
@@ -114,9 +124,10 @@ class DevGame:
             self.chain.mine(missing)
         return [self.account(a) for a in self.chain.game.elect(self.governance, round)]
 
-    def _randomness(self):  # type: ignore[no-untyped-def]
+    def _randomness(self) -> Any:
         return self.chain.w3.eth.contract(
-            address=self.deployment.addresses["Randomness"], abi=self.deployment.abis["Randomness"]
+            address=Web3.to_checksum_address(self.deployment.addresses["Randomness"]),
+            abi=self.deployment.abis["Randomness"],
         )
 
     def prepare_listing(
