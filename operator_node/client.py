@@ -9,10 +9,10 @@ from typing import Any, Sequence
 import httpx
 
 from operator_node.verify import RegisteredModel, verify_registered
-from operator_node.zk import ProofBundle, ProofRejected
 from protocol.chain import Chain
 from protocol.chain.contracts import ModelRecord
 from protocol.errors import HayekError
+from protocol.proofs import ProofBundle, ProofRejected
 from protocol.store import BlobStore
 
 

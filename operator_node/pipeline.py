@@ -16,7 +16,9 @@ import numpy as np
 
 from operator_node.flower import APP_DIR, RunProgress, SuperLink
 from operator_node.training_app.hayek_fl import task
-from operator_node.zk import ZkProver, ZkSettings, reference_proba
+from operator_node.zk.compile import ZkSettings
+from operator_node.zk.onnx_export import reference_proba
+from operator_node.zk.prover import ZkProver
 from protocol.store import BlobStore
 
 

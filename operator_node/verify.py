@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from operator_node.zk import ProofBundle, ProofRejected, verify_bundle
+from operator_node.zk.verify import verify_bundle
 from protocol.chain import Chain
 from protocol.chain.contracts import ModelRecord
 from protocol.chain.datasets import blob_id_of
 from protocol.errors import HayekError
+from protocol.proofs import ProofBundle, ProofRejected
 from protocol.store import BlobStore
 
 
