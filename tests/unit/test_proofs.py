@@ -134,7 +134,7 @@ def test_binary_probabilities_are_a_sigmoid_and_sum_to_one(z: float) -> None:
     p0, p1 = probabilities_from_logits([z], 2)
     assert 0.0 <= p1 <= 1.0
     assert math.isclose(p0 + p1, 1.0)
-    q0, q1 = probabilities_from_logits([-z], 2)
+    _, q1 = probabilities_from_logits([-z], 2)
     assert math.isclose(q1, p0, abs_tol=1e-12)
 
 
