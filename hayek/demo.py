@@ -173,8 +173,8 @@ class Demo:
             game = DevGame.launch(devnet.url, n_members=cfg.members, n_traders=cfg.operators, params=params,
                                   fund_wad=100 * WAD)
             self.game, self.store, self.store_url = game, store, store_proc.url
-            from operator_node.onchain import deploy_verifier
-            from operator_node.zk import devnet_srs
+            from operator_node.zk.srs import devnet_srs
+            from protocol.chain.verifier import deploy_verifier
 
             deploy_verifier(game.chain, game.governance)
             srs = devnet_srs(15, cfg.workdir / "srs")

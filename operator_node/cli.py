@@ -32,7 +32,7 @@ def srs(deployment: Path, store: str, logrows: int, ceremony: Path | None) -> No
 
     Without --ceremony it generates a devnet SRS: INSECURE (whoever generated it could forge
     proofs), fine for a local devnet only."""
-    from operator_node.zk import ceremony_srs, devnet_srs
+    from operator_node.zk.srs import ceremony_srs, devnet_srs
 
     dep = Deployment.load(deployment)
     with tempfile.TemporaryDirectory() as t:

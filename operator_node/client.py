@@ -9,29 +9,46 @@ from typing import Any, Sequence
 import httpx
 
 from operator_node.verify import RegisteredModel, verify_registered
-from operator_node.zk import ProofBundle, ProofRejected
 from protocol.chain import Chain
 from protocol.chain.contracts import ModelRecord
-from protocol.errors import HayekError
+from protocol.errors import ServiceError, UnknownModel
+from protocol.proofs import ProofBundle, ProofRejected
 from protocol.store import BlobStore
 
 
-class NoModel(HayekError):
-    pass
+class NoModel(UnknownModel):
+    """No registered model can answer (none has an inference endpoint)."""
+
+    def __init__(self, reason: str):
+        super().__init__("(any)", reason)
+
+
+class InferenceFailed(ServiceError):
+    """An inference endpoint could not be reached or did not answer with a proof."""
+
+    def __init__(self, endpoint: str, reason: str, status: int | None = None):
+        self.endpoint = endpoint
+        self.reason = reason
+        self.status = status
+        where = f"{endpoint} (HTTP {status})" if status is not None else endpoint
+        super().__init__(f"inference at {where}: {reason}")
 
 
 def best_model(chain: Chain) -> ModelRecord:
     """The registered model with the best cumulative realised profit (ties: most rounds)."""
     models = [m for m in chain.models.all() if m.endpoint.startswith("http")]
     if not models:
-        raise NoModel("no registered model with an inference endpoint")
+        raise NoModel("no registered model has an inference endpoint")
     return max(models, key=lambda m: (m.cumulative_profit_wad, m.rounds_traded))
 
 
 def query(endpoint: str, x: Sequence[float], timeout: float = 120.0) -> tuple[bytes, ProofBundle]:
-    r = httpx.post(endpoint.rstrip("/") + "/infer", json={"input": list(x)}, timeout=timeout)
+    try:
+        r = httpx.post(endpoint.rstrip("/") + "/infer", json={"input": list(x)}, timeout=timeout)
+    except httpx.HTTPError as e:
+        raise InferenceFailed(endpoint, f"{type(e).__name__}: {e}") from None
     if r.status_code != 200:
-        raise HayekError(f"{endpoint} answered {r.status_code}: {r.text[:200]}")
+        raise InferenceFailed(endpoint, r.text[:200], r.status_code)
     body = r.json()
     return bytes.fromhex(body["model_hash"].removeprefix("0x")), ProofBundle.from_dict(body["proof"])
 

@@ -124,7 +124,8 @@ class OperatorNode:
         assert self.chain.deployment is not None
         if prover is None or "ModelVerifier" not in self.chain.deployment.addresses:
             return
-        from operator_node.onchain import bind_model, model_verifier
+        from operator_node.onchain import bind_model
+        from protocol.chain.verifier import model_verifier
 
         if bytes(model_verifier(self.chain).call("bindings", model.model_hash)[1]) == bytes(32):
             bind_model(self.chain, self.account, prover)

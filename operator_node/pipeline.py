@@ -16,7 +16,10 @@ import numpy as np
 
 from operator_node.flower import APP_DIR, RunProgress, SuperLink
 from operator_node.training_app.hayek_fl import task
-from operator_node.zk import ZkProver, ZkSettings, reference_proba
+from operator_node.zk.circuit import ZkSettings
+from operator_node.zk.onnx_export import reference_proba
+from operator_node.zk.prover import ZkProver
+from protocol.errors import MalformedRecord
 from protocol.store import BlobStore
 
 
@@ -91,7 +94,7 @@ class FlowerZkPipeline:
         params = task.load_params(artifacts["weights"])
         scale = task.load_scale(artifacts["weights"])
         if scale is None:
-            raise ValueError(f"{artifacts['weights']}: weights without their standardisation")
+            raise MalformedRecord(f"artifacts {artifacts['weights']}", "weights without their standardisation")
         prover = self._prover(params, scale)
         if publish or "vk_id" not in artifacts:
             artifacts = artifacts | {"vk_id": self.store.put(prover.keys.vk_bytes()),

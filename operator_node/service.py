@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from operator_node.verify import RegisteredModel, verify_registered
-from operator_node.zk import ProofBundle, ProofRejected, ZkProver
+from operator_node.zk.prover import ZkProver
 from protocol.chain import Chain
 from protocol.errors import HayekError
+from protocol.proofs import ProofBundle, ProofRejected
 from protocol.store import BlobStore
 
 

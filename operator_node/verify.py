@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from operator_node.zk import ProofBundle, ProofRejected, verify_bundle
+from operator_node.zk.verify import verify_bundle
 from protocol.chain import Chain
 from protocol.chain.contracts import ModelRecord
 from protocol.chain.datasets import blob_id_of
-from protocol.errors import HayekError
+from protocol.errors import MissingSetup, UnknownModel
+from protocol.proofs import ProofBundle, ProofRejected
 from protocol.store import BlobStore
 
 
@@ -29,11 +30,11 @@ class RegisteredModel:
     def fetch(cls, chain: Chain, store: BlobStore, model_hash: bytes, workdir: Path) -> "RegisteredModel":
         record = chain.models.model(model_hash)
         if int(record.operator, 16) == 0:
-            raise HayekError(f"model 0x{model_hash.hex()} is not registered")
+            raise UnknownModel(model_hash)
         assert chain.deployment is not None
         srs_id = chain.deployment.params.get("srs_id")
         if not srs_id:
-            raise HayekError("the deployment record names no SRS (srs_id): run the zk setup first")
+            raise MissingSetup("the deployment record names no SRS (srs_id)", "run `hayek srs` first")
         workdir.mkdir(parents=True, exist_ok=True)
         paths = []
         for name, blob in (("model.vk", blob_id_of(record.vk_id)), ("settings.json", blob_id_of(record.settings_id)),

@@ -6,7 +6,6 @@ base cost and calldata, spread over the batch)."""
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -113,8 +112,10 @@ def bench_onchain_verify(devnet_url: str, store_url: str, workdir: Path) -> dict
     (an 8-feature, 4-hidden MLP, the zk benchmark's default model)."""
     import numpy as np
 
-    from operator_node.onchain import bind_model, deploy_verifier, verify_onchain_gas
-    from operator_node.zk import ZkProver, devnet_srs
+    from operator_node.onchain import bind_model, verify_onchain_gas
+    from operator_node.zk.prover import ZkProver
+    from operator_node.zk.srs import devnet_srs
+    from protocol.chain.verifier import deploy_verifier
     from protocol.store import StoreClient
 
     game = DevGame.launch(devnet_url, n_members=1, n_traders=1, params=GameParams(fixed_seed=b"\x09" * 32))

@@ -31,7 +31,6 @@ Figures written (merged into bench/results.json, other keys kept):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil

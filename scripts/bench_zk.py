@@ -116,7 +116,7 @@ def bench_ezkl_default(
     ra.param_visibility = "hashed"
     ra.input_visibility = "public"
     ra.output_visibility = "public"
-    with zk._ezkl_quiet():
+    with zk.ezkl_quiet():
         ezkl.gen_settings(str(onnx_path), str(settings), py_run_args=ra)
         ezkl.calibrate_settings(str(data), str(onnx_path), str(settings), "resources")
         ezkl.compile_circuit(str(onnx_path), str(compiled), str(settings))
@@ -124,14 +124,14 @@ def bench_ezkl_default(
     logrows = int(s["run_args"]["logrows"])
     srs = zk.devnet_srs(logrows, workdir / "srs")
     vk, pk = w / "vk", w / "pk"
-    with zk._ezkl_quiet():
+    with zk.ezkl_quiet():
         t0 = time.perf_counter()
         ezkl.setup(str(compiled), str(vk), str(pk), srs_path=str(srs))
         setup_s = time.perf_counter() - t0
     times = []
     for i in range(n_proofs):
         (w / "input.json").write_text(json.dumps({"input_data": [X[100 + i].tolist()]}))
-        with zk._ezkl_quiet():
+        with zk.ezkl_quiet():
             t0 = time.perf_counter()
             ezkl.gen_witness(str(w / "input.json"), str(compiled), str(w / "witness.json"))
             ezkl.prove(str(w / "witness.json"), str(compiled), str(pk),

@@ -22,8 +22,10 @@ from operator_node.flower import APP_DIR, SuperLink, fab_hash
 from operator_node.node import OperatorConfig, OperatorNode
 from operator_node.pipeline import FlowerZkPipeline, TrainingSpec
 from operator_node.service import create_app
-from operator_node.zk import ProofRejected, ZkProver, devnet_srs
+from operator_node.zk.prover import ZkProver
+from operator_node.zk.srs import devnet_srs
 from protocol.chain.devkit import DevGame
+from protocol.proofs import ProofRejected
 from protocol.store import StoreClient
 from tests.integration.test_community_node import write_csv
 
@@ -125,8 +127,9 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         assert r.json()["valid"] is True
 
         # On-chain: the reusable EZKL verifier behind ModelVerifier, bound to the model hash.
-        from operator_node.onchain import bind_model, deploy_verifier, verify_onchain
+        from operator_node.onchain import bind_model, verify_onchain
         from protocol.chain import ContractReverted
+        from protocol.chain.verifier import deploy_verifier
 
         deploy_verifier(game.chain, game.governance)
         bind_model(game.chain, game.traders[0], model.prover)

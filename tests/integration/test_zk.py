@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from operator_node import zk
+from protocol import proofs
 
 pytestmark = pytest.mark.integration
 
@@ -51,19 +52,19 @@ def zkenv(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "model": (weights, mean, std), "bundle": prover.prove(x)}
 
 
-def _verify(env: dict, bundle: zk.ProofBundle, sent: np.ndarray | None = None, **kw) -> tuple:
+def _verify(env: dict, bundle: proofs.ProofBundle, sent: np.ndarray | None = None, **kw) -> tuple:
     p = env["prover"]
     return zk.verify_bundle(bundle, p.keys.vk_path, p.compiled.settings_path, p.srs_path,
                             p.poseidon, env["x"] if sent is None else sent, **kw)
 
 
-def _with_instance(bundle: zk.ProofBundle, index: int, value: int) -> zk.ProofBundle:
+def _with_instance(bundle: proofs.ProofBundle, index: int, value: int) -> proofs.ProofBundle:
     """The bundle with one public instance replaced, in the proof file and the bundle."""
     proof = json.loads(bundle.proof_json)
-    proof["instances"][0][index] = zk.felt_to_le_hex(value)
+    proof["instances"][0][index] = proofs.felt_to_le_hex(value)
     inst = list(bundle.instances)
     inst[index] = value
-    return zk.ProofBundle(bundle.output, json.dumps(proof).encode(), tuple(inst))
+    return proofs.ProofBundle(bundle.output, json.dumps(proof).encode(), tuple(inst))
 
 
 def test_real_proof_verifies_and_matches_float_model_within_recorded_bound(zkenv):
@@ -93,9 +94,9 @@ def test_proof_from_other_model_of_same_architecture_is_rejected(zkenv):
     p = prover
     assert zk.verify_bundle(bundle_b, p.keys.vk_path, p.compiled.settings_path, p.srs_path,
                             prover_b.poseidon, zkenv["x"]) == bundle_b.output
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, bundle_b)
-    assert e.value.reason == zk.ProofRejected.WRONG_MODEL
+    assert e.value.reason == proofs.ProofRejected.WRONG_MODEL
     assert e.value.got == hex(prover_b.poseidon)
 
 
@@ -103,53 +104,53 @@ def test_claimed_output_differing_from_proven_output_is_rejected(zkenv):
     b = zkenv["bundle"]
     forged = replace(b, output=(b.output[1], b.output[0]))
 
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, forged)
 
-    assert e.value.reason == zk.ProofRejected.OUTPUT_MISMATCH
+    assert e.value.reason == proofs.ProofRejected.OUTPUT_MISMATCH
 
 
 def test_tampered_output_instance_is_rejected(zkenv):
     b = zkenv["bundle"]
     out_i = len(b.instances) - 1
-    shifted = zk.felt_to_signed(b.instances[out_i]) + 1000
-    tampered = _with_instance(b, out_i, zk.signed_to_felt(shifted))
-    tampered = replace(tampered, output=zk.probabilities_from_logits(
-        [zk.dequantize(tampered.instances[out_i], zkenv["prover"].compiled.output_scale)], 2))
+    shifted = proofs.felt_to_signed(b.instances[out_i]) + 1000
+    tampered = _with_instance(b, out_i, proofs.signed_to_felt(shifted))
+    tampered = replace(tampered, output=proofs.probabilities_from_logits(
+        [proofs.dequantize(tampered.instances[out_i], zkenv["prover"].compiled.output_scale)], 2))
 
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, tampered)
 
-    assert e.value.reason == zk.ProofRejected.INVALID_PROOF
+    assert e.value.reason == proofs.ProofRejected.INVALID_PROOF
 
 
 def test_input_mismatch_is_rejected(zkenv):
     other = zkenv["x"].copy()
     other[3] += 0.01
 
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, zkenv["bundle"], sent=other)
 
-    assert e.value.reason == zk.ProofRejected.INPUT_MISMATCH
+    assert e.value.reason == proofs.ProofRejected.INPUT_MISMATCH
 
 
 def test_tampered_input_instance_is_rejected(zkenv):
     b = zkenv["bundle"]
     x = zkenv["x"].copy()
     x[0] += 1.0
-    q = zk.quantize(x[0], zkenv["prover"].compiled.input_scale)
-    forged = _with_instance(b, 1, zk.signed_to_felt(q))
+    q = proofs.quantize(x[0], zkenv["prover"].compiled.input_scale)
+    forged = _with_instance(b, 1, proofs.signed_to_felt(q))
 
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, forged, sent=x)  # inputs now "match", the proof does not
 
-    assert e.value.reason == zk.ProofRejected.INVALID_PROOF
+    assert e.value.reason == proofs.ProofRejected.INVALID_PROOF
 
 
 def test_wrong_artifacts_for_model_hash_are_rejected(zkenv):
-    with pytest.raises(zk.ProofRejected) as e:
+    with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, zkenv["bundle"], expected_model_hash=b"\x00" * 32)
-    assert e.value.reason == zk.ProofRejected.WRONG_ARTIFACTS
+    assert e.value.reason == proofs.ProofRejected.WRONG_ARTIFACTS
 
 
 def test_model_hash_differs_between_models_and_is_stable(zkenv):
@@ -164,8 +165,8 @@ def test_model_hash_differs_between_models_and_is_stable(zkenv):
     onnx_again = zk.export_onnx(weights, mean, std, fresh / "a.onnx")
     again = zk.compile_model(onnx_again, fresh, zkenv["X"])
     poseidon_again = zk.poseidon_params_hash(again, zkenv["X"][5])
-    h_again = zk.model_hash(vk, again.settings_bytes(), poseidon_again)
-    h_b = zk.model_hash(vk, prover_b.compiled.settings_bytes(), prover_b.poseidon)
+    h_again = proofs.model_hash(vk, again.settings_bytes(), poseidon_again)
+    h_b = proofs.model_hash(vk, prover_b.compiled.settings_bytes(), prover_b.poseidon)
 
     assert h_again == h_a
     assert h_b != h_a
@@ -180,7 +181,7 @@ def test_poseidon_hash_is_the_first_instance_big_endian_bytes32(zkenv):
     as_int = int.from_bytes(bytes.fromhex(le_hex), "little")
 
     assert as_int == prover.poseidon == bundle.instances[0]
-    assert zk.poseidon_bytes32(as_int) == bytes.fromhex(le_hex)[::-1]
+    assert proofs.poseidon_bytes32(as_int) == bytes.fromhex(le_hex)[::-1]
 
 
 def test_quantize_matches_ezkl(zkenv):
@@ -192,8 +193,8 @@ def test_quantize_matches_ezkl(zkenv):
     values += [88.37890365872553, -290.4882750495168]  # round differently in float32 and float64
 
     for v in values:
-        ez = zk.felt_from_le_hex(ezkl.float_to_felt(float(v), s, ezkl.PyInputType.F32))
-        assert zk.signed_to_felt(zk.quantize(v, s)) == ez, v
+        ez = proofs.felt_from_le_hex(ezkl.float_to_felt(float(v), s, ezkl.PyInputType.F32))
+        assert proofs.signed_to_felt(proofs.quantize(v, s)) == ez, v
 
 
 def test_mock_accepts_fresh_inputs_in_the_calibrated_range(zkenv):
@@ -227,12 +228,12 @@ def test_evm_artifacts_reusable_verifier_vka_and_calldata(zkenv, tmp_path: Path)
     text = sol.read_text()
     assert "contract Halo2VerifierReusable" in text
     assert "function registerVka(" in text and "function verifyProof(" in text
-    assert calldata[:4].hex() == zk.EVM_VERIFY_SELECTOR[2:]
+    assert calldata[:4].hex() == proofs.EVM_VERIFY_SELECTOR[2:]
     proof, instances, vka = decode(["bytes", "uint256[]", "bytes32[]"], calldata[4:])
     assert list(instances) == list(bundle.instances)
     assert list(vka) == words
-    assert (proof, list(instances)) == zk.evm_verify_args(bundle)
-    assert len(zk.vka_digest(words)) == 32
+    assert (proof, list(instances)) == proofs.evm_verify_args(bundle)
+    assert len(proofs.vka_digest(words)) == 32
 
 
 def test_ceremony_srs_path_checks_logrows(zkenv, tmp_path: Path):
