@@ -166,17 +166,26 @@ def _byte(i: int, w: int) -> int:
 # --------------------------------------------------------------------------------------
 
 
+class MulWadOverflow(LMSRInputError, OverflowError):
+    """solady's `MulWadFailed`: x * y does not fit in 256 bits."""
+
+    def __init__(self, x: int, y: int):
+        self.x = x
+        self.y = y
+        super().__init__(f"MulWadFailed: {x} * {y} overflows 256 bits")
+
+
 def mul_wad(x: int, y: int) -> int:
     """solady `mulWad`: x * y / 1e18, rounded down (unsigned)."""
     if y != 0 and x > (_U256 - 1) // y:
-        raise OverflowError("MulWadFailed")
+        raise MulWadOverflow(x, y)
     return x * y // WAD
 
 
 def mul_wad_up(x: int, y: int) -> int:
     """solady `mulWadUp`: x * y / 1e18, rounded up (unsigned)."""
     if y != 0 and x > (_U256 - 1) // y:
-        raise OverflowError("MulWadFailed")
+        raise MulWadOverflow(x, y)
     return -(-x * y // WAD)
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from protocol.errors import HayekError
+from protocol.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MANIFEST = REPO_ROOT / ".build" / "__local__.json"
 
 
-class ArtifactMissing(HayekError):
+class ArtifactMissing(ConfigError):
     """The contracts were not compiled (or not this contract)."""
 
     def __init__(self, name: str, manifest: Path):

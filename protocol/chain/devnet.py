@@ -14,13 +14,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from protocol.chain.artifacts import REPO_ROOT
-from protocol.errors import HayekError
+from protocol.errors import ChainError
 
 # anvil's well-known development mnemonic: its accounts are public, for devnets only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
-class DevnetError(HayekError):
+class DevnetError(ChainError):
     """anvil could not be found or started."""
 
 

@@ -11,14 +11,14 @@ from web3.types import TxReceipt
 
 from protocol.chain.artifacts import Artifacts
 from protocol.chain.contracts import Bound, Chain
-from protocol.errors import HayekError
+from protocol.errors import MissingSetup
 
 
-class NoModelVerifier(HayekError):
+class NoModelVerifier(MissingSetup):
     """The deployment record has no ModelVerifier (deploy it with `deploy_verifier` first)."""
 
     def __init__(self) -> None:
-        super().__init__("no ModelVerifier in the deployment record: deploy it first")
+        super().__init__("no ModelVerifier in the deployment record", "deploy it first (`hayek deploy` on a devnet)")
 
 
 class ModelVerifier(Bound):
