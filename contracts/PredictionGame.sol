@@ -14,7 +14,7 @@ import {LMSR} from "./libraries/LMSR.sol";
 /// @title PredictionGame
 /// @notice Rounds and their per-item LMSR markets. See IPredictionGame for the protocol.
 /// @dev Storage per round: market quantities and trader shares are uint128 pairs packed two
-/// outcomes per slot (slot = item * SLOTS + outcome / 2); revealed outcomes are 4-bit lanes,
+/// outcomes per slot (slot = item * _slots + outcome / 2); revealed outcomes are 4-bit lanes,
 /// 64 items per slot; a trader's cost is kept per listing (the unit that can be voided), so
 /// refunds and obligations never loop over traders.
 contract PredictionGame is IPredictionGame, Ownable {
@@ -31,7 +31,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     address public treasury;
     /// @notice K, fixed at deployment (2 ≤ K ≤ 4).
     uint256 public immutable outcomeCount;
-    uint256 private immutable SLOTS; // storage slots per item: ceil(K / 2)
+    uint256 private immutable _slots; // storage slots per item: ceil(K / 2)
     /// @notice Committee seats per round.
     uint256 public committeeSize;
     /// @notice Items one member may list per round.
@@ -67,7 +67,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         randomness = randomness_;
         treasury = treasury_;
         outcomeCount = outcomeCount_;
-        SLOTS = (outcomeCount_ + 1) / 2;
+        _slots = (outcomeCount_ + 1) / 2;
         _setCommitteeSize(committeeSize_);
         _setMaxItems(maxItemsPerMember_);
     }
@@ -326,8 +326,8 @@ contract PredictionGame is IPredictionGame, Ownable {
     function _loadQ(TradeCtx memory ctx, uint256 item) private view returns (uint256[] memory q) {
         mapping(uint256 => uint256) storage qs = _q[ctx.round];
         q = ctx.q;
-        uint256 base = item * SLOTS;
-        for (uint256 s; s < SLOTS; ++s) {
+        uint256 base = item * _slots;
+        for (uint256 s; s < _slots; ++s) {
             uint256 w = qs[base + s];
             q[2 * s] = w & MASK128;
             if (2 * s + 1 < q.length) q[2 * s + 1] = w >> 128;
@@ -336,7 +336,7 @@ contract PredictionGame is IPredictionGame, Ownable {
 
     /// @dev Add `shares` of outcome k to the market's quantity and to the caller's position.
     function _credit(TradeCtx memory ctx, uint256 item, uint256 k, uint256 shares) private {
-        uint256 base = item * SLOTS;
+        uint256 base = item * _slots;
         uint256 slot = base + k / 2;
         uint256 shift = (k & 1) * 128;
         uint256 newQ = ctx.q[k] + shares;
@@ -352,7 +352,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     }
 
     function _positionEmpty(mapping(uint256 => uint256) storage pos, uint256 base) private view returns (bool) {
-        for (uint256 s; s < SLOTS; ++s) {
+        for (uint256 s; s < _slots; ++s) {
             if (pos[base + s] != 0) return false;
         }
         return true;
@@ -400,7 +400,7 @@ contract PredictionGame is IPredictionGame, Ownable {
                 word = lanes[wordIndex];
             }
             word |= (k + 1) << ((item & 63) * 4);
-            owed += (qs[item * SLOTS + k / 2] >> ((k & 1) * 128)) & MASK128;
+            owed += (qs[item * _slots + k / 2] >> ((k & 1) * 128)) & MASK128;
         }
         lanes[wordIndex] = word;
     }
@@ -501,10 +501,10 @@ contract PredictionGame is IPredictionGame, Ownable {
         for (uint256 i; i < items.length; ++i) {
             uint256 item = items[i];
             if (item >= itemCount) revert UnknownItem(round, item);
-            uint256 base = item * SLOTS;
+            uint256 base = item * _slots;
             uint256 lane = (lanes[item >> 6] >> ((item & 63) * 4)) & 15; // 0 = void (never revealed)
             bool held;
-            for (uint256 s; s < SLOTS; ++s) {
+            for (uint256 s; s < _slots; ++s) {
                 uint256 w = pos[base + s];
                 if (w == 0) continue;
                 held = true;
@@ -586,7 +586,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     function _unpack(mapping(uint256 => uint256) storage m, uint256 item) private view returns (uint256[] memory v) {
         v = new uint256[](outcomeCount);
         for (uint256 k; k < outcomeCount; ++k) {
-            v[k] = (m[item * SLOTS + k / 2] >> ((k & 1) * 128)) & MASK128;
+            v[k] = (m[item * _slots + k / 2] >> ((k & 1) * 128)) & MASK128;
         }
     }
 
