@@ -11,7 +11,10 @@ contract BlockhashRandomness is IRandomnessSource {
     /// @notice Blocks between opening a round and the block whose hash seeds its election.
     uint256 public constant DELAY = 2;
 
-    /// @notice The seed block is not mined yet, or is older than the 256 blocks blockhash sees.
+    /// @notice Raised by `seed` when the seed block is not mined yet, or is older than the 256
+    /// blocks blockhash sees.
+    /// @param seedBlock The seed block: openBlock + DELAY.
+    /// @param currentBlock The current block number.
     error SeedUnavailable(uint256 seedBlock, uint256 currentBlock);
 
     /// @inheritdoc IRandomnessSource

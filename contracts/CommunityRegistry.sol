@@ -62,6 +62,7 @@ contract CommunityRegistry is ICommunityRegistry, Ownable {
     /// @notice Set the game contract once (it is deployed after the registry).
     function setGame(address game_) external onlyOwner {
         if (game != address(0)) revert GameAlreadySet(game);
+        // slither-disable-next-line events-access,missing-zero-check: set once at deployment; zero leaves it unset
         game = game_;
     }
 
@@ -154,6 +155,7 @@ contract CommunityRegistry is ICommunityRegistry, Ownable {
     {
         uint256 n = _members.length;
         address[] memory pool = new address[](n);
+        // slither-disable-next-line uninitialized-local: a counter, zero by default
         uint256 eligible;
         for (uint256 i; i < n; ++i) {
             address m = _members[i];

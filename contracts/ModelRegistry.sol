@@ -15,6 +15,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
     /// @notice Set the game contract once.
     function setGame(address game_) external onlyOwner {
         if (game != address(0)) revert GameAlreadySet(game);
+        // slither-disable-next-line missing-zero-check: set once at deployment; zero leaves it unset
         game = game_;
     }
 

@@ -37,6 +37,7 @@ contract ModelVerifier is IModelVerifier {
         if (models.operatorOf(modelHash) != msg.sender) revert NotModelOperator(modelHash, msg.sender);
         bytes32 computed = keccak256(abi.encode(vkHash, settingsHash, bytes32(poseidon)));
         if (computed != modelHash) revert BindingMismatch(modelHash, computed);
+        // slither-disable-next-line reentrancy-benign,reentrancy-events: verifier is the immutable EZKL verifier
         bytes32 digest = verifier.registerVka(vka);
         bindings[modelHash] = Binding(poseidon, digest);
         emit ModelBound(modelHash, poseidon, digest);

@@ -14,7 +14,7 @@ import {LMSR} from "./libraries/LMSR.sol";
 /// @title PredictionGame
 /// @notice Rounds and their per-item LMSR markets. See IPredictionGame for the protocol.
 /// @dev Storage per round: market quantities and trader shares are uint128 pairs packed two
-/// outcomes per slot (slot = item * SLOTS + outcome / 2); revealed outcomes are 4-bit lanes,
+/// outcomes per slot (slot = item * _slots + outcome / 2); revealed outcomes are 4-bit lanes,
 /// 64 items per slot; a trader's cost is kept per listing (the unit that can be voided), so
 /// refunds and obligations never loop over traders.
 contract PredictionGame is IPredictionGame, Ownable {
@@ -31,7 +31,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     address public treasury;
     /// @notice K, fixed at deployment (2 ≤ K ≤ 4).
     uint256 public immutable outcomeCount;
-    uint256 private immutable SLOTS; // storage slots per item: ceil(K / 2)
+    uint256 private immutable _slots; // storage slots per item: ceil(K / 2)
     /// @notice Committee seats per round.
     uint256 public committeeSize;
     /// @notice Items one member may list per round.
@@ -39,6 +39,7 @@ contract PredictionGame is IPredictionGame, Ownable {
 
     uint64 private _roundCount;
     mapping(uint64 => RoundInfo) private _rounds;
+    // slither-disable-next-line uninitialized-state: written through storage refs (`ls.push` in list)
     mapping(uint64 => Listing[]) private _listings;
     mapping(uint64 => address[]) private _committee;
     mapping(uint64 => mapping(address => uint256)) private _seat; // index + 1
@@ -65,9 +66,10 @@ contract PredictionGame is IPredictionGame, Ownable {
         registry = registry_;
         models = models_;
         randomness = randomness_;
+        // slither-disable-next-line missing-zero-check: known, the security issue adds the check (with setTreasury)
         treasury = treasury_;
         outcomeCount = outcomeCount_;
-        SLOTS = (outcomeCount_ + 1) / 2;
+        _slots = (outcomeCount_ + 1) / 2;
         _setCommitteeSize(committeeSize_);
         _setMaxItems(maxItemsPerMember_);
     }
@@ -87,6 +89,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     }
 
     function setTreasury(address treasury_) external onlyOwner {
+        // slither-disable-next-line missing-zero-check: known, the security issue rejects setTreasury(0)
         treasury = treasury_;
     }
 
@@ -134,6 +137,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         r.status = Status.Cancelled;
         address[] storage seats = _committee[round];
         for (uint256 i; i < seats.length; ++i) {
+            // slither-disable-next-line calls-loop,reentrancy-events: trusted immutable registry; <= 32 seats
             registry.releaseBond(seats[i], round);
         }
         r.obligationsWad = r.collectedWad; // every trader gets its cost back
@@ -153,6 +157,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         uint256 ready = randomness.readyAt(r.openBlock);
         if (block.number < ready) revert SeedNotReady(round, ready, block.number);
         bytes32 seed = randomness.seed(round, r.openBlock);
+        // slither-disable-next-line reentrancy-benign,reentrancy-events: registry is the immutable, trusted registry
         seated = registry.electCommittee(round, r.openBlock, committeeSize, seed);
         r.elected = true;
         for (uint256 i; i < seated.length; ++i) {
@@ -326,8 +331,8 @@ contract PredictionGame is IPredictionGame, Ownable {
     function _loadQ(TradeCtx memory ctx, uint256 item) private view returns (uint256[] memory q) {
         mapping(uint256 => uint256) storage qs = _q[ctx.round];
         q = ctx.q;
-        uint256 base = item * SLOTS;
-        for (uint256 s; s < SLOTS; ++s) {
+        uint256 base = item * _slots;
+        for (uint256 s; s < _slots; ++s) {
             uint256 w = qs[base + s];
             q[2 * s] = w & MASK128;
             if (2 * s + 1 < q.length) q[2 * s + 1] = w >> 128;
@@ -336,7 +341,7 @@ contract PredictionGame is IPredictionGame, Ownable {
 
     /// @dev Add `shares` of outcome k to the market's quantity and to the caller's position.
     function _credit(TradeCtx memory ctx, uint256 item, uint256 k, uint256 shares) private {
-        uint256 base = item * SLOTS;
+        uint256 base = item * _slots;
         uint256 slot = base + k / 2;
         uint256 shift = (k & 1) * 128;
         uint256 newQ = ctx.q[k] + shares;
@@ -352,7 +357,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     }
 
     function _positionEmpty(mapping(uint256 => uint256) storage pos, uint256 base) private view returns (bool) {
-        for (uint256 s; s < SLOTS; ++s) {
+        for (uint256 s; s < _slots; ++s) {
             if (pos[base + s] != 0) return false;
         }
         return true;
@@ -400,7 +405,7 @@ contract PredictionGame is IPredictionGame, Ownable {
                 word = lanes[wordIndex];
             }
             word |= (k + 1) << ((item & 63) * 4);
-            owed += (qs[item * SLOTS + k / 2] >> ((k & 1) * 128)) & MASK128;
+            owed += (qs[item * _slots + k / 2] >> ((k & 1) * 128)) & MASK128;
         }
         lanes[wordIndex] = word;
     }
@@ -417,6 +422,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         Listing storage l = ls[j];
         if (l.voided) revert ListingVoided(round, l.member);
         l.voided = true;
+        // slither-disable-next-line reentrancy-events: registry is the immutable, trusted registry; voided set before
         uint256 bond = registry.slashBond(l.member, round, msg.sender);
         emit LabelLeaked(round, l.member, item, msg.sender, bond);
     }
@@ -426,12 +432,16 @@ contract PredictionGame is IPredictionGame, Ownable {
         RoundInfo storage r = _openRound(round);
         if (block.timestamp < r.revealEnds) revert SettleTooEarly(round, r.revealEnds);
         Listing[] storage ls = _listings[round];
+        // slither-disable-next-line uninitialized-local: an accumulator, zero by default
         uint256 obligations;
+        // slither-disable-next-line uninitialized-local: an accumulator, zero by default
         uint256 voidedItems;
         for (uint256 j; j < ls.length; ++j) {
             Listing storage l = ls[j];
             if (!l.revealed && !l.voided) {
                 l.voided = true;
+                // Known: settle sets its status after these calls (the security issue reorders it).
+                // slither-disable-next-line calls-loop,reentrancy-events: trusted registry; <= 32 listings
                 uint256 slashed = registry.slashBond(l.member, round, treasury);
                 emit ListingVoidedEvent(round, l.member, j, slashed);
             }
@@ -444,6 +454,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         address[] storage seats = _committee[round];
         for (uint256 i; i < seats.length; ++i) {
+            // slither-disable-next-line calls-loop: registry is the immutable, trusted registry; <= 32 seats
             registry.releaseBond(seats[i], round);
         }
         // The market maker's loss per revealed item is at most b ln K ≤ maxLossUp (costs round
@@ -464,6 +475,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         Trader storage t = _traders[round][msg.sender];
         if (t.redeemed) revert AlreadyRedeemed(round, msg.sender);
         t.redeemed = true;
+        // slither-disable-next-line uninitialized-local: zero in a cancelled round, else set by _settlePositions
         uint256 payout;
         uint256 refund;
         if (status == Status.Cancelled) {
@@ -474,6 +486,7 @@ contract PredictionGame is IPredictionGame, Ownable {
         amountWad = payout + refund;
         int256 profit = int256(amountWad) - int256(uint256(t.costWad));
         r.paidOutWad += amountWad.toUint128();
+        // slither-disable-next-line reentrancy-events: models is the immutable, trusted registry; redeemed set before
         if (t.modelHash != bytes32(0)) models.recordProfit(t.modelHash, round, profit);
         if (amountWad != 0) collateral.safeTransfer(msg.sender, amountWad);
         emit Redeemed(round, msg.sender, t.modelHash, payout, refund, profit);
@@ -497,14 +510,16 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         mapping(uint256 => uint256) storage pos = _shares[round][msg.sender];
         mapping(uint256 => uint256) storage lanes = _outcomes[round];
+        // slither-disable-next-line uninitialized-local: a counter, zero by default
         uint256 cleared;
         for (uint256 i; i < items.length; ++i) {
             uint256 item = items[i];
             if (item >= itemCount) revert UnknownItem(round, item);
-            uint256 base = item * SLOTS;
+            uint256 base = item * _slots;
             uint256 lane = (lanes[item >> 6] >> ((item & 63) * 4)) & 15; // 0 = void (never revealed)
+            // slither-disable-next-line uninitialized-local: false until a non-empty slot is found
             bool held;
-            for (uint256 s; s < SLOTS; ++s) {
+            for (uint256 s; s < _slots; ++s) {
                 uint256 w = pos[base + s];
                 if (w == 0) continue;
                 held = true;
@@ -586,7 +601,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     function _unpack(mapping(uint256 => uint256) storage m, uint256 item) private view returns (uint256[] memory v) {
         v = new uint256[](outcomeCount);
         for (uint256 k; k < outcomeCount; ++k) {
-            v[k] = (m[item * SLOTS + k / 2] >> ((k & 1) * 128)) & MASK128;
+            v[k] = (m[item * _slots + k / 2] >> ((k & 1) * 128)) & MASK128;
         }
     }
 

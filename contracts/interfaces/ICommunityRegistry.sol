@@ -9,46 +9,94 @@ pragma solidity ^0.8.28;
 /// for a round that was already opened.
 interface ICommunityRegistry {
     // ---------------------------------------------------------------- errors
-    /// @notice Caller is not the game contract allowed to lock, release and slash bonds.
+    /// @notice Raised by the game hooks (electCommittee, releaseBond, slashBond) when the caller
+    /// is not the game contract allowed to lock, release and slash bonds.
+    /// @param caller The caller.
     error OnlyGame(address caller);
-    /// @notice The game contract was already set.
+    /// @notice Raised by `setGame` when the game contract was already set (it is set once).
+    /// @param game The game contract already set.
     error GameAlreadySet(address game);
-    /// @notice `account` is already a current member.
+    /// @notice Raised by `addMember` when `account` is already a current member.
+    /// @param account The account given.
     error AlreadyMember(address account);
-    /// @notice `account` is not a current member (or was not a member at `round`).
+    /// @notice Raised by `removeMember` and `postBond` when `account` is not a current member
+    /// (`round` is then the next round to open), and by `commitBatch` when the caller was not a
+    /// member at `round`.
+    /// @param account The account given, or the caller.
+    /// @param round The round membership was checked for.
     error NotAMember(address account, uint64 round);
-    /// @notice Bond withdrawal while the bond backs an unsettled committee seat.
+    /// @notice Raised by `withdrawBond` while the caller's bond backs a committee seat of a round
+    /// not yet settled or cancelled.
+    /// @param member The caller.
+    /// @param round The round whose committee seat the bond backs.
     error BondLocked(address member, uint64 round);
-    /// @notice Withdrawal above the posted bond.
+    /// @notice Raised by `withdrawBond` for more than the caller's posted bond.
+    /// @param member The caller.
+    /// @param bondWad The caller's bond (wad).
+    /// @param requestedWad The amount requested (wad).
     error InsufficientBond(address member, uint256 bondWad, uint256 requestedWad);
-    /// @notice Fewer eligible members than committee seats.
+    /// @notice Raised by `electCommittee` when fewer members are eligible (members at `round`
+    /// with at least the minimum bond, bonded before the round's open block) than there are seats.
+    /// @param round The round being elected.
+    /// @param eligible The number of eligible members.
+    /// @param seats The number of committee seats.
     error NotEnoughEligible(uint64 round, uint256 eligible, uint256 seats);
-    /// @notice A data batch commitment with an empty root or no records.
+    /// @notice Raised by `commitBatch` for a zero Merkle root or zero records.
+    /// @param merkleRoot The Merkle root given.
+    /// @param recordCount The record count given.
     error EmptyBatch(bytes32 merkleRoot, uint32 recordCount);
-    /// @notice The same Merkle root was committed before.
+    /// @notice Raised by `commitBatch` when the same Merkle root was committed before (by any
+    /// member, in any round).
+    /// @param merkleRoot The Merkle root given.
     error BatchExists(bytes32 merkleRoot);
 
     // ---------------------------------------------------------------- events
     /// @notice `member` joined; it is a member from round `fromRound` on.
+    /// @param member The account added.
+    /// @param fromRound The first round it is a member of (the next round to open).
     event MemberAdded(address indexed member, uint64 fromRound);
     /// @notice `member` left; it is no member from round `fromRound` on.
+    /// @param member The account removed.
+    /// @param fromRound The first round it is no member of (the next round to open).
     event MemberRemoved(address indexed member, uint64 fromRound);
     /// @notice `member` posted `amountWad`; its bond is now `bondWad`.
+    /// @param member The caller.
+    /// @param amountWad Collateral posted (wad).
+    /// @param bondWad The member's bond after posting (wad).
     event BondPosted(address indexed member, uint256 amountWad, uint256 bondWad);
     /// @notice `member` withdrew `amountWad`; its bond is now `bondWad`.
+    /// @param member The caller.
+    /// @param amountWad Collateral withdrawn (wad).
+    /// @param bondWad The member's bond after withdrawing (wad).
     event BondWithdrawn(address indexed member, uint256 amountWad, uint256 bondWad);
     /// @notice `member`'s whole bond `amountWad` went to `recipient` (failed reveal, leaked label).
+    /// @param member The member slashed.
+    /// @param round The round the slash is for.
+    /// @param recipient Who received the bond: the treasury (failed reveal) or the claimant
+    /// (leaked label).
+    /// @param amountWad The whole bond, now zero (wad; may be 0).
     event BondSlashed(address indexed member, uint64 indexed round, address recipient, uint256 amountWad);
     /// @notice Round `round`'s committee, elected with `seed` among `eligible` members.
+    /// @param round The round.
+    /// @param seed The randomness source's seed for the round.
+    /// @param eligible The number of eligible members the committee was drawn from.
+    /// @param committee The elected members, in seat order.
     event CommitteeElected(uint64 indexed round, bytes32 seed, uint256 eligible, address[] committee);
     /// @notice `member` committed a batch of `recordCount` records for `round` under `merkleRoot`;
     /// `manifestId` is the store digest of the batch manifest (ciphertext id, nonce, ...).
+    /// @param round The round the batch is for.
+    /// @param member The caller.
+    /// @param merkleRoot Merkle root of the batch's records.
+    /// @param recordCount Number of records in the batch.
+    /// @param manifestId Store id (SHA-256 digest) of the batch manifest.
     event BatchCommitted(
         uint64 indexed round, address indexed member, bytes32 merkleRoot, uint32 recordCount, bytes32 manifestId
     );
 
     /// @notice Governance approved (or withdrew approval of) the training app bundle with
     /// this SHA-256 `fabHash`; members' nodes run only approved bundles.
+    /// @param fabHash SHA-256 of the training app bundle.
+    /// @param approved True when approved, false when the approval was withdrawn.
     event AppApproval(bytes32 indexed fabHash, bool approved);
 
     // ---------------------------------------------------------------- governance

@@ -7,26 +7,46 @@ pragma solidity ^0.8.28;
 /// A model hash is keccak256(vkHash, settingsHash, poseidonParamsHash): it binds the circuit
 /// and the quantized weights (see DESIGN.md, "Models and proofs").
 interface IModelRegistry {
-    /// @notice Caller is not the game contract.
+    /// @notice Raised by `recordProfit` when the caller is not the game contract.
+    /// @param caller The caller.
     error OnlyGame(address caller);
-    /// @notice The game contract was already set.
+    /// @notice Raised by `setGame` when the game contract was already set (it is set once).
+    /// @param game The game contract already set.
     error GameAlreadySet(address game);
-    /// @notice `modelHash` is already registered to `operator`.
+    /// @notice Raised by `register` when `modelHash` is already registered (to anyone).
+    /// @param modelHash The model hash given.
+    /// @param operator The operator it is registered to.
     error ModelAlreadyRegistered(bytes32 modelHash, address operator);
-    /// @notice `modelHash` is not registered.
+    /// @notice `modelHash` is not registered. Declared for clients; no function of
+    /// ModelRegistry raises it (its views return zero values for an unknown hash).
+    /// @param modelHash The model hash given.
     error UnknownModel(bytes32 modelHash);
-    /// @notice Caller is not `modelHash`'s operator.
+    /// @notice Raised by `setEndpoint` when the caller is not `modelHash`'s registered operator
+    /// (also for an unregistered model hash).
+    /// @param modelHash The model hash given.
+    /// @param caller The caller.
     error NotModelOperator(bytes32 modelHash, address caller);
-    /// @notice Zero model hash.
+    /// @notice Raised by `register` for the zero model hash.
     error ZeroModelHash();
 
     /// @notice `operator` registered `modelHash` with its verifying-key and settings blob ids.
+    /// @param modelHash keccak256(vkHash, settingsHash, poseidonParamsHash) of the model.
+    /// @param operator The caller, now the model's operator.
+    /// @param vkId Store id (SHA-256 digest) of the verifying key.
+    /// @param settingsId Store id (SHA-256 digest) of the EZKL settings.
+    /// @param endpoint The proved-inference URL.
     event ModelRegistered(
         bytes32 indexed modelHash, address indexed operator, bytes32 vkId, bytes32 settingsId, string endpoint
     );
     /// @notice `modelHash`'s inference endpoint is now `endpoint`.
+    /// @param modelHash The model hash.
+    /// @param endpoint The new proved-inference URL.
     event EndpointChanged(bytes32 indexed modelHash, string endpoint);
     /// @notice `modelHash` realised `profitWad` (signed) in `round`; its total is now `cumulativeProfitWad`.
+    /// @param modelHash The model hash.
+    /// @param round The round redeemed.
+    /// @param profitWad Payout plus refund minus cost of the model's trader in the round (wad, signed).
+    /// @param cumulativeProfitWad The model's profit over every round recorded so far (wad, signed).
     event ProfitRecorded(bytes32 indexed modelHash, uint64 indexed round, int256 profitWad, int256 cumulativeProfitWad);
 
     struct Model {

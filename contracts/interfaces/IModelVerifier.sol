@@ -9,18 +9,35 @@ pragma solidity ^0.8.28;
 /// proof differs only in its first public instance (the Poseidon hash): checking it against
 /// the model's is what rejects a proof made by any other model.
 interface IModelVerifier {
-    /// @notice Caller is not the model's registered operator.
+    /// @notice Raised by `bind` when the caller is not the model's registered operator (also for
+    /// an unregistered model hash).
+    /// @param modelHash The model hash given.
+    /// @param caller The caller.
     error NotModelOperator(bytes32 modelHash, address caller);
-    /// @notice keccak256(abi.encode(vkHash, settingsHash, poseidon)) is not the model hash.
+    /// @notice Raised by `bind` when keccak256(abi.encode(vkHash, settingsHash, poseidon)) is not
+    /// the model hash.
+    /// @param modelHash The model hash given.
+    /// @param computed The hash computed from the given vkHash, settingsHash and poseidon.
     error BindingMismatch(bytes32 modelHash, bytes32 computed);
-    /// @notice No binding was registered for this model hash.
+    /// @notice Raised by `verifyInference` when no binding was registered for this model hash.
+    /// @param modelHash The model hash given.
     error UnboundModel(bytes32 modelHash);
-    /// @notice The proof's first instance is not the model's Poseidon parameter hash.
+    /// @notice Raised by `verifyInference` when the proof has no instances or its first instance
+    /// is not the model's Poseidon parameter hash.
+    /// @param modelHash The model hash given.
+    /// @param poseidonInstance The proof's first instance (0 when there is none).
     error WrongModel(bytes32 modelHash, uint256 poseidonInstance);
-    /// @notice The VKA is not the one bound to the model.
+    /// @notice Raised by `verifyInference` when the VKA given, or the one EZKL's verifier reports
+    /// having used, is not the one bound to the model.
+    /// @param modelHash The model hash given.
+    /// @param vkaDigest The digest of the VKA given (keccak256 of its words), or the one the
+    /// verifier reports.
     error WrongVerifyingKey(bytes32 modelHash, bytes32 vkaDigest);
 
     /// @notice `modelHash` is bound to Poseidon hash `poseidon` and VKA digest `vkaDigest`.
+    /// @param modelHash The model hash.
+    /// @param poseidon Poseidon hash of the model's quantized parameters (the proofs' first instance).
+    /// @param vkaDigest Digest of the verifying-key artifact, as the reusable verifier registered it.
     event ModelBound(bytes32 indexed modelHash, uint256 poseidon, bytes32 vkaDigest);
 
     /// @notice Bind a registered model hash to its circuit: the model hash must be

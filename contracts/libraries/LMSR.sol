@@ -59,6 +59,7 @@ library LMSR {
     uint256 internal constant EXP_ERR_X96 = 454;
     uint256 internal constant LN_ERR_X96 = 355318;
 
+    // slither-disable-next-line too-many-digits: 2**96 written exactly in hex
     uint256 private constant ONE_X96 = 0x1000000000000000000000000; // 2**96
     uint256 private constant LN2_X96 = 54916777467707473351141471128; // floor(ln 2 * 2**96)
     uint256 private constant HALF_LN2_X96 = 27458388733853736675570735564; // LN2_X96 >> 1
@@ -119,6 +120,7 @@ library LMSR {
     /// @param k Outcome bought (0 or 1).
     /// @param sharesWad Shares bought (wad); q[k] + sharesWad must stay < 2**128.
     /// @param bWad Liquidity b (wad), 1e15 <= b <= 1e27.
+    // slither-disable-next-line cyclomatic-complexity: the binary hot path, written out on purpose (see inside)
     function quoteBinary(uint256 q0Wad, uint256 q1Wad, uint256 k, uint256 sharesWad, uint256 bWad)
         internal
         pure
@@ -270,6 +272,7 @@ library LMSR {
     function expNegX96(uint256 x) internal pure returns (uint256 r) {
         assembly ("memory-safe") {
             if lt(x, EXP_CUTOFF_X96) {
+                // slither-disable-next-line divide-before-multiply: k = round(x / ln 2) on purpose
                 let k := div(add(x, HALF_LN2_X96), LN2_X96)
                 let y := sub(mul(k, LN2_X96), x) // signed, |y| <= LN2 / 2 + 1
                 let w := shr(96, mul(y, y))
