@@ -37,14 +37,23 @@ def keygen(keystore: Path, private_key_env: str | None) -> None:
 def _node(home: Path, deployment: Path, store: str, keystore: Path, **cfg: int) -> CommunityNode:
     dep = Deployment.load(deployment)
     chain = Chain(dep.rpc_url, dep)
-    return CommunityNode(NodeConfig(home=home, **cfg), load_account(keystore), chain, StoreClient(store),
-                         say=lambda s: console.print(f"[dim]{home.name}[/] {s}"))
+    return CommunityNode(
+        NodeConfig(home=home, **cfg),
+        load_account(keystore),
+        chain,
+        StoreClient(store),
+        say=lambda s: console.print(f"[dim]{home.name}[/] {s}"),
+    )
 
 
 common = [
     click.option("--home", type=click.Path(path_type=Path), required=True, help=HOME_HELP),
-    click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
-                 show_default=True),
+    click.option(
+        "--deployment",
+        type=click.Path(path_type=Path, exists=True),
+        default=".hayek/deployment.json",
+        show_default=True,
+    ),
     click.option("--store", default="http://127.0.0.1:8470", show_default=True, help="data store URL"),
     click.option("--keystore", type=click.Path(path_type=Path, exists=True), required=True),
 ]
@@ -61,11 +70,21 @@ def with_common(f):  # type: ignore[no-untyped-def]
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--label-column", required=True, help="the column holding the label")
 @click.option("--drop-columns", default="", help="comma-separated columns to ignore")
-@click.option("--holdback", type=float, default=0.25, show_default=True,
-              help="fraction kept unpublished for committee duty")
+@click.option(
+    "--holdback", type=float, default=0.25, show_default=True, help="fraction kept unpublished for committee duty"
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds which rows are held back")
-def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: Path, label_column: str,
-            drop_columns: str, holdback: float, seed: int) -> None:
+def import_(
+    home: Path,
+    deployment: Path,
+    store: str,
+    keystore: Path,
+    csv_path: Path,
+    label_column: str,
+    drop_columns: str,
+    holdback: float,
+    seed: int,
+) -> None:
     """Import a CSV: feature columns plus a label column with any two (or K) distinct values."""
     node = _node(home, deployment, store, keystore)
     drops = [c for c in drop_columns.split(",") if c]
@@ -77,20 +96,36 @@ def import_(home: Path, deployment: Path, store: str, keystore: Path, csv_path: 
 @with_common
 @click.option("--batch-size", type=int, default=64, show_default=True, help="rows published per round")
 @click.option("--listing-size", type=int, default=32, show_default=True, help="items listed when elected")
-@click.option("--superlink", "superlinks", multiple=True,
-              help="an operator's SuperLink (host:port) to train with; repeatable, one SuperNode each")
+@click.option(
+    "--superlink",
+    "superlinks",
+    multiple=True,
+    help="an operator's SuperLink (host:port) to train with; repeatable, one SuperNode each",
+)
 @click.option("--dp/--no-dp", default=True, show_default=True, help="client-side differential privacy")
 @click.option("--dp-clip", type=float, default=1.0, show_default=True, help="L2 clipping norm of updates")
 @click.option("--dp-epsilon", type=float, default=10.0, show_default=True)
 @click.option("--poll-seconds", type=float, default=0.5, show_default=True)
-def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: int, listing_size: int,
-        superlinks: tuple[str, ...], dp: bool, dp_clip: float, dp_epsilon: float, poll_seconds: float) -> None:
+def run(
+    home: Path,
+    deployment: Path,
+    store: str,
+    keystore: Path,
+    batch_size: int,
+    listing_size: int,
+    superlinks: tuple[str, ...],
+    dp: bool,
+    dp_clip: float,
+    dp_epsilon: float,
+    poll_seconds: float,
+) -> None:
     """Run the node: publish a batch each round, list when elected, reveal in time, and
     serve Flower training (approved apps only) on its own data for each --superlink."""
     from contextlib import ExitStack
 
-    node = _node(home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size,
-                 poll_seconds=poll_seconds)
+    node = _node(
+        home, deployment, store, keystore, batch_size=batch_size, listing_size=listing_size, poll_seconds=poll_seconds
+    )
     stop = False
 
     def _stop(*_: object) -> None:
@@ -102,8 +137,9 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, batch_size: in
     with ExitStack() as stack:
         node.step()  # publish and export the view before any training message arrives
         for link in superlinks:
-            node.supernodes.append(stack.enter_context(
-                node.supernode(link, dp_enabled=dp, dp_clip=dp_clip, dp_epsilon=dp_epsilon)))
+            node.supernodes.append(
+                stack.enter_context(node.supernode(link, dp_enabled=dp, dp_clip=dp_clip, dp_epsilon=dp_epsilon))
+            )
             console.print(f"SuperNode serving {link} (training view {node.view_path})")
         try:
             node.run(until=lambda: stop)
@@ -122,8 +158,9 @@ def status(home: Path, as_json: bool) -> None:
     out = {
         "features": st.get("feature_count"),
         "rows": st.count_rows(),
-        "batches": [{"round": b.round, "kind": b.kind, "records": len(b.row_ids), "status": b.status}
-                    for b in st.batches()],
+        "batches": [
+            {"round": b.round, "kind": b.kind, "records": len(b.row_ids), "status": b.status} for b in st.batches()
+        ],
         "listings": [{"round": lst.round, "items": len(lst.salts), "status": lst.status} for lst in st.listings()],
         "events": [{"time": t, "kind": k, **d} for t, k, d in st.events(20)],
     }

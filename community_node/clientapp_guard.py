@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +149,7 @@ def run_task(
 
     # Fail closed if the runner is not the one whose steps we wrap.
     if flwr.__version__ != FLWR_VERSION or not all(
-        callable(getattr(runner, name, None))
-        for name in ("run_clientapp", "pull_task_input", "install_from_fab")
+        callable(getattr(runner, name, None)) for name in ("run_clientapp", "pull_task_input", "install_from_fab")
     ):
         sys.exit(f"clientapp_guard supports flwr {FLWR_VERSION} only, found {flwr.__version__}")
 
@@ -170,12 +169,10 @@ def run_task(
         fab = delivered.get("fab")
         approved, problem = load_approved(approved_path)
         try:
-            fab_hash = check_fab(
-                fab_file, getattr(fab, "hash_str", "") or "", approved, problem
-            )
+            fab_hash = check_fab(fab_file, getattr(fab, "hash_str", "") or "", approved, problem)
         except FabRefused as refusal:
             entry = {
-                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
                 "run_id": getattr(run, "run_id", TaskIdentity.run_id),
                 "fab_hash": refusal.fab_hash,
                 "reason": refusal.reason,
@@ -184,8 +181,7 @@ def run_task(
                 "node_id": delivered.get("node_id"),
             }
             record_refusal(refusals, entry)
-            log.error("REFUSED app bundle %s for run %s: %s",
-                      refusal.fab_hash, entry["run_id"], refusal.reason)
+            log.error("REFUSED app bundle %s for run %s: %s", refusal.fab_hash, entry["run_id"], refusal.reason)
             raise
         log.info("approved app bundle %s for run %s", fab_hash, getattr(run, "run_id", "?"))
         return stock_install(fab_file, *args, **kwargs)
@@ -233,10 +229,16 @@ class Guard:
         # directory, so it can only load what was just checked.
         home = Path(tempfile.mkdtemp(prefix=f"task-{task_id}-", dir=work))
         cmd = [
-            sys.executable, "-m", "community_node.clientapp_guard", "task",
-            "--runtime-api-address", self.runtime_api_address,
-            "--refusals", str(self.refusals),
-            "--parent-pid", str(os.getpid()),
+            sys.executable,
+            "-m",
+            "community_node.clientapp_guard",
+            "task",
+            "--runtime-api-address",
+            self.runtime_api_address,
+            "--refusals",
+            str(self.refusals),
+            "--parent-pid",
+            str(os.getpid()),
         ]
         if self.approved is not None:
             cmd += ["--approved", str(self.approved)]
@@ -248,8 +250,7 @@ class Guard:
         proc.stdin.write((token + "\n").encode())
         proc.stdin.close()
         self.children.append(_Child(proc, home, task_id, run_id))
-        log.info("task %s (run %s): started guarded ClientApp process %s",
-                 task_id, run_id, proc.pid)
+        log.info("task %s (run %s): started guarded ClientApp process %s", task_id, run_id, proc.pid)
 
     def _reap(self) -> None:
         for child in list(self.children):
@@ -258,8 +259,7 @@ class Guard:
                 continue
             self.children.remove(child)
             shutil.rmtree(child.home, ignore_errors=True)
-            log.info("task %s (run %s): ClientApp process exited with %s",
-                     child.task_id, child.run_id, code)
+            log.info("task %s (run %s): ClientApp process exited with %s", child.task_id, child.run_id, code)
 
     def stop_children(self, grace: float = 5.0) -> None:
         for child in self.children:
@@ -290,20 +290,23 @@ class Guard:
             root_certificates=None,
             interceptors=[RuntimeVersionHttpInterceptor(component_name="SuperExec")],
         )
-        log.info("guarding SuperNode runtime API %s (approved list: %s, refusals log: %s)",
-                 self.runtime_api_address, self.approved, self.refusals)
+        log.info(
+            "guarding SuperNode runtime API %s (approved list: %s, refusals log: %s)",
+            self.runtime_api_address,
+            self.approved,
+            self.refusals,
+        )
         reachable: bool | None = None
         try:
             while not self.stopping.is_set():
                 self._reap()
                 try:
-                    res = client.AcquireTask(
-                        AcquireTaskRequest(supported_task_types=[TaskType.CLIENT_APP.value])
-                    )
+                    res = client.AcquireTask(AcquireTaskRequest(supported_task_types=[TaskType.CLIENT_APP.value]))
                 except httpx.HTTPError as err:
                     if reachable is not False:
-                        log.warning("SuperNode runtime API %s unreachable (%s); retrying",
-                                    self.runtime_api_address, err)
+                        log.warning(
+                            "SuperNode runtime API %s unreachable (%s); retrying", self.runtime_api_address, err
+                        )
                     reachable = False
                     self.stopping.wait(max(self.poll_interval, 0.5))
                     continue
@@ -328,31 +331,38 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a member's Flower ClientApps, refusing app bundles the community "
         "has not approved (by SHA-256).",
     )
-    p.add_argument("mode", nargs="?", choices=("serve", "task"), default="serve",
-                   help="serve: poll the SuperNode for tasks (default); task: internal, "
-                   "one guarded ClientApp run (token on stdin)")
-    p.add_argument("--runtime-api-address", "--clientappio-api-address", dest="address",
-                   required=True, help="the SuperNode's Runtime API, host:port")
-    p.add_argument("--approved", type=Path, default=None,
-                   help=f"file of approved FAB SHA-256 hashes (also ${APPROVED_ENV})")
-    p.add_argument("--refusals", type=Path, required=True,
-                   help="JSON-lines log the guard appends each refusal to")
-    p.add_argument("--insecure", action="store_true",
-                   help="talk plain HTTP to the SuperNode (loopback only)")
+    p.add_argument(
+        "mode",
+        nargs="?",
+        choices=("serve", "task"),
+        default="serve",
+        help="serve: poll the SuperNode for tasks (default); task: internal, "
+        "one guarded ClientApp run (token on stdin)",
+    )
+    p.add_argument(
+        "--runtime-api-address",
+        "--clientappio-api-address",
+        dest="address",
+        required=True,
+        help="the SuperNode's Runtime API, host:port",
+    )
+    p.add_argument(
+        "--approved", type=Path, default=None, help=f"file of approved FAB SHA-256 hashes (also ${APPROVED_ENV})"
+    )
+    p.add_argument("--refusals", type=Path, required=True, help="JSON-lines log the guard appends each refusal to")
+    p.add_argument("--insecure", action="store_true", help="talk plain HTTP to the SuperNode (loopback only)")
     p.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls")
-    p.add_argument("--work-dir", type=Path, default=None,
-                   help="where per-task FLWR_HOME directories are made (default: tmp)")
-    p.add_argument("--parent-pid", type=int, default=None,
-                   help="exit when this process exits")
+    p.add_argument(
+        "--work-dir", type=Path, default=None, help="where per-task FLWR_HOME directories are made (default: tmp)"
+    )
+    p.add_argument("--parent-pid", type=int, default=None, help="exit when this process exits")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [hayek guard %(process)d] %(message)s")
-    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [hayek guard %(process)d] %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -360,12 +370,17 @@ def main(argv: list[str] | None = None) -> None:
         token = sys.stdin.readline().strip()
         if not token:
             sys.exit("clientapp_guard task: no token on stdin")
-        run_task(args.address, token, args.approved, args.refusals, args.insecure,
-                 args.parent_pid)
+        run_task(args.address, token, args.approved, args.refusals, args.insecure, args.parent_pid)
         return
 
-    guard = Guard(args.address, args.approved, args.refusals, insecure=args.insecure,
-                  poll_interval=args.poll_interval, work_dir=args.work_dir)
+    guard = Guard(
+        args.address,
+        args.approved,
+        args.refusals,
+        insecure=args.insecure,
+        poll_interval=args.poll_interval,
+        work_dir=args.work_dir,
+    )
 
     def _stop(signum: int, _frame: Any) -> None:
         guard.stopping.set()

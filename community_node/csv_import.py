@@ -69,7 +69,7 @@ def parse_csv(
 ) -> CsvData:
     """Parse CSV text; see the module docstring. Raises `CsvError` with row and column."""
     try:
-        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
         raise CsvError(f"not a valid CSV file: {exc}") from None
     # Blank lines carry nothing; keep each row's spreadsheet number for error messages.
@@ -95,9 +95,7 @@ def parse_csv(
     drop = list(drop_columns)
     for name in drop:
         if name not in seen:
-            raise CsvError(
-                f"column to drop {name!r} not found; columns are: {', '.join(header)}"
-            )
+            raise CsvError(f"column to drop {name!r} not found; columns are: {', '.join(header)}")
         if name == label_column:
             raise CsvError(f"the label column {name!r} cannot be dropped")
     feature_index = [i for i, n in enumerate(header) if n != label_column and n not in drop]
@@ -150,9 +148,7 @@ def parse_csv(
     labels = []
     for n, value in raw_labels:
         if value not in mapping:
-            raise CsvError(
-                f"label {value!r} is not in the label map {sorted(mapping)}", n, label_column
-            )
+            raise CsvError(f"label {value!r} is not in the label map {sorted(mapping)}", n, label_column)
         labels.append(mapping[value])
     names = tuple(header[i] for i in feature_index)
     return CsvData(features=features, labels=labels, label_map=mapping, feature_names=names)

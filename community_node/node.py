@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -20,7 +21,6 @@ from protocol.chain import Chain, ContractReverted, Listing
 from protocol.chain.datasets import digest_of, domain_of, revealed_validation
 from protocol.crypto import new_key, open_batch, seal_batch
 from protocol.errors import CsvError, HayekError, IntegrityError
-from protocol.store.localdb import write_status
 from protocol.publication import ListingPublication, items_root
 from protocol.records import (
     Batch,
@@ -36,6 +36,7 @@ from protocol.records import (
     verify_batch,
 )
 from protocol.store import BlobStore
+from protocol.store.localdb import write_status
 
 if TYPE_CHECKING:
     from community_node.supernode import SuperNode
@@ -50,8 +51,14 @@ class NodeConfig:
 
 
 class CommunityNode:
-    def __init__(self, config: NodeConfig, account: LocalAccount, chain: Chain, store: BlobStore,
-                 say: Callable[[str], None] = lambda _: None):
+    def __init__(
+        self,
+        config: NodeConfig,
+        account: LocalAccount,
+        chain: Chain,
+        store: BlobStore,
+        say: Callable[[str], None] = lambda _: None,
+    ):
         self.cfg = config
         self.account = account
         self.me = account.address
@@ -59,7 +66,7 @@ class CommunityNode:
         self.store = store
         self.say = say
         self.state = NodeState(config.home / "node.sqlite")
-        self.supernodes: list["SuperNode"] = []  # the running node's (for its status)
+        self.supernodes: list[SuperNode] = []  # the running node's (for its status)
         self.status_path = config.home / "status.json"
 
     @property
@@ -71,8 +78,9 @@ class CommunityNode:
         self.say(f"{kind} " + " ".join(f"{k}={v}" for k, v in detail.items()))
 
     # ------------------------------------------------------------ data in
-    def import_csv(self, path: Path, label_column: str, drop_columns: Sequence[str] = (),
-                   holdback: float = 0.25, seed: int = 0) -> dict[str, int]:
+    def import_csv(
+        self, path: Path, label_column: str, drop_columns: Sequence[str] = (), holdback: float = 0.25, seed: int = 0
+    ) -> dict[str, int]:
         """Import rows; a `holdback` fraction is kept unpublished for committee duty."""
         if not 0 <= holdback < 1:
             raise CsvError(f"--holdback must lie in [0, 1), got {holdback}")
@@ -120,8 +128,13 @@ class CommunityNode:
         ciphertext, manifest = seal_batch(batch, self.domain, b.key, b.nonce)
         self.store.put(ciphertext)
         manifest_id = self.store.put(serde.encode(manifest))
-        self.state.update_batch(b.id, merkle_root=manifest.merkle_root, blob_id=manifest.blob_id,
-                                publication_id=manifest_id, status="stored")
+        self.state.update_batch(
+            b.id,
+            merkle_root=manifest.merkle_root,
+            blob_id=manifest.blob_id,
+            publication_id=manifest_id,
+            status="stored",
+        )
         self._commit(round, manifest.merkle_root, manifest.record_count, manifest_id)
         self.state.update_batch(b.id, status="committed")
         self._log("published", round=round, records=manifest.record_count, root="0x" + manifest.merkle_root.hex()[:12])
@@ -151,14 +164,16 @@ class CommunityNode:
             return
         b = self.state.batch(lst.batch_id)
         records = self._signed_records(b)
-        items = tuple(sign_item(self.account, list_item(s.message, salt), self.domain)
-                      for s, salt in zip(records, lst.salts))
+        items = tuple(
+            sign_item(self.account, list_item(s.message, salt), self.domain) for s, salt in zip(records, lst.salts)
+        )
         ciphertext, manifest = seal_batch(Batch(round, self.me, "validation", records), self.domain, b.key, b.nonce)
         self.store.put(ciphertext)
         pub_id = self.store.put(ListingPublication(manifest, items).encode())
         root = items_root(items)
-        self.state.update_batch(b.id, merkle_root=manifest.merkle_root, blob_id=manifest.blob_id,
-                                publication_id=pub_id, status="stored")
+        self.state.update_batch(
+            b.id, merkle_root=manifest.merkle_root, blob_id=manifest.blob_id, publication_id=pub_id, status="stored"
+        )
         self.state.update_listing(round, items_root=root)
         self._commit(round, root, len(items), pub_id)
         self.state.update_batch(b.id, status="committed")
@@ -186,8 +201,17 @@ class CommunityNode:
         if onchain is not None and not onchain.revealed:
             labels = [y for _, y in self.state.rows(b.row_ids)]
             self.chain.game.reveal(self.account, round, labels, lst.salts, b.key)
-        key_blob = self.store.put(serde.dumps({"type": "BatchKey", "round": round, "member": self.me,
-                                               "key": "0x" + b.key.hex(), "manifest": b.blob_id}))
+        key_blob = self.store.put(
+            serde.dumps(
+                {
+                    "type": "BatchKey",
+                    "round": round,
+                    "member": self.me,
+                    "key": "0x" + b.key.hex(),
+                    "manifest": b.blob_id,
+                }
+            )
+        )
         self.state.update_listing(round, status="revealed", key_blob_id=key_blob)
         self._log("revealed", round=round, items=len(b.row_ids), key_blob=key_blob)
 
@@ -226,16 +250,25 @@ class CommunityNode:
         self.state.put("view_round", target)
         self._log("training_view", round=target, rows=n)
 
-    def supernode(self, superlink: str, dp_enabled: bool = True, dp_clip: float = 1.0,
-                  dp_epsilon: float = 10.0) -> "SuperNode":
+    def supernode(
+        self, superlink: str, dp_enabled: bool = True, dp_clip: float = 1.0, dp_epsilon: float = 10.0
+    ) -> SuperNode:
         """A SuperNode for `superlink` that trains only on this member's view and runs only
         community-approved apps (use as a context manager)."""
         from community_node.supernode import SuperNode
 
         self.sync_approved_apps()
         work = self.cfg.home / "supernodes" / superlink.replace(":", "_")
-        return SuperNode(superlink, self.view_path, approved=self.approved_path, refusals=self.refusals_path,
-                         work_dir=work, dp_enabled=dp_enabled, dp_clip=dp_clip, dp_epsilon=dp_epsilon)
+        return SuperNode(
+            superlink,
+            self.view_path,
+            approved=self.approved_path,
+            refusals=self.refusals_path,
+            work_dir=work,
+            dp_enabled=dp_enabled,
+            dp_clip=dp_clip,
+            dp_epsilon=dp_epsilon,
+        )
 
     # ------------------------------------------------------------ the loop
     def step(self) -> dict[str, object]:
@@ -248,9 +281,8 @@ class CommunityNode:
         phase = g.phase(current) if current >= 1 else None
         if self.state.get("feature_count") is not None:
             self.refresh_view(current, settled=phase in ("settled", "cancelled"))
-        if current >= 1:
-            if phase == "listing" and self.me in g.committee(current):
-                self.list_for(current)
+        if current >= 1 and phase == "listing" and self.me in g.committee(current):
+            self.list_for(current)
         for lst in self.state.listings():
             if lst.status != "listed":
                 continue
@@ -263,10 +295,15 @@ class CommunityNode:
         return self.write_status(current, phase)
 
     def write_status(self, current: int, phase: str | None) -> dict[str, object]:
-        return write_status(self.status_path, {
-            "round": current, "phase": phase, "view_round": self.state.get("view_round"),
-            "supernodes": {sn.superlink: sn.node_id() for sn in self.supernodes},
-        })
+        return write_status(
+            self.status_path,
+            {
+                "round": current,
+                "phase": phase,
+                "view_round": self.state.get("view_round"),
+                "supernodes": {sn.superlink: sn.node_id() for sn in self.supernodes},
+            },
+        )
 
     def run(self, until: Callable[[], bool] = lambda: False) -> None:
         while not until():
@@ -299,7 +336,10 @@ class CommunityNode:
             verify_batch(batch, self.domain, is_member)
             member, _, _ = self.chain.registry.batch_of(manifest.merkle_root)
             if member != self.me:
-                raise IntegrityError(manifest.blob_id, f"batch root 0x{manifest.merkle_root.hex()} is not committed on-chain by this member")
+                raise IntegrityError(
+                    manifest.blob_id,
+                    f"batch root 0x{manifest.merkle_root.hex()} is not committed on-chain by this member",
+                )
             out += [s.message for s in batch.records]
         return out
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from protocol.crypto import NonceSequence
 from protocol.store.localdb import LocalDB
@@ -136,9 +137,7 @@ class NodeState(LocalDB):
                 (round, kind, key, nonce, first_nonce, json.dumps(ids)),
             )
             batch_id = int(cur.lastrowid or 0)
-            self.db.execute(
-                f"UPDATE rows SET batch_id = ? WHERE id IN ({','.join('?' * len(ids))})", [batch_id, *ids]
-            )
+            self.db.execute(f"UPDATE rows SET batch_id = ? WHERE id IN ({','.join('?' * len(ids))})", [batch_id, *ids])
         return self.batch(batch_id)
 
     def batch(self, batch_id: int) -> BatchRow:

@@ -110,9 +110,7 @@ def _error(status: int, code: str, detail: str, **extra: object) -> JSONResponse
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status)
 
 
-def create_app(
-    root_dir: str | os.PathLike[str], max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
-) -> FastAPI:
+def create_app(root_dir: str | os.PathLike[str], max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES) -> FastAPI:
     """The blob service over files in `root_dir`, refusing blobs over `max_blob_bytes`."""
     store = FileBlobStore(root_dir)
     app = FastAPI(title="Hayek blob store", version="1")
@@ -197,18 +195,28 @@ def main(
 class StoreProcess:
     """`python -m community_node.store_server` in a child process on a loopback port."""
 
-    def __init__(self, root: str | os.PathLike[str], port: int | None = None,
-                 max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES):
+    def __init__(
+        self, root: str | os.PathLike[str], port: int | None = None, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
+    ):
         port = port or free_port()
         self.root, self.port, self.max_blob_bytes = root, port, max_blob_bytes
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> "StoreProcess":
+    def start(self, timeout: float = 20.0) -> StoreProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "community_node.store_server", str(self.root), "--port", str(self.port),
-             "--max-blob-bytes", str(self.max_blob_bytes)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "community_node.store_server",
+                str(self.root),
+                "--port",
+                str(self.port),
+                "--max-blob-bytes",
+                str(self.max_blob_bytes),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -231,7 +239,7 @@ class StoreProcess:
                 self.proc.kill()
         self.proc = None
 
-    def __enter__(self) -> "StoreProcess":
+    def __enter__(self) -> StoreProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -130,28 +130,46 @@ class SuperNode:
         node_cmd = [
             flower_executable("flower-supernode"),
             "--insecure",
-            "--superlink", self.superlink,
-            "--isolation", "process",
-            "--host", self.host,
-            "--port", str(self.port),
-            "--node-config", node_config_arg(self.node_config),
+            "--superlink",
+            self.superlink,
+            "--isolation",
+            "process",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--node-config",
+            node_config_arg(self.node_config),
         ]
         with self.supernode_log.open("ab") as log_file:
             self._node = subprocess.Popen(
-                node_cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.work_dir, start_new_session=True, preexec_fn=die_with_parent(),
+                node_cmd,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.work_dir,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
         try:
             if not wait_for_port(self.host, self.port, self._node, self.start_timeout):
                 raise SuperNodeError(self.superlink, "did not start:\n" + tail(self.supernode_log))
             guard_cmd = [
-                sys.executable, "-m", "community_node.clientapp_guard",
-                "--runtime-api-address", self.runtime_api_address,
+                sys.executable,
+                "-m",
+                "community_node.clientapp_guard",
+                "--runtime-api-address",
+                self.runtime_api_address,
                 "--insecure",
-                "--approved", str(self.approved),
-                "--refusals", str(self.refusals),
-                "--work-dir", str(self.work_dir / "tasks"),
-                "--parent-pid", str(self._node.pid),
+                "--approved",
+                str(self.approved),
+                "--refusals",
+                str(self.refusals),
+                "--work-dir",
+                str(self.work_dir / "tasks"),
+                "--parent-pid",
+                str(self._node.pid),
             ]
             # The guard is our code: make it importable whatever the install state.
             repo = str(Path(__file__).resolve().parents[1])
@@ -161,9 +179,14 @@ class SuperNode:
             }
             with self.guard_log.open("ab") as log_file:
                 self._guard = subprocess.Popen(
-                    guard_cmd, stdout=log_file, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, env=guard_env, cwd=self.work_dir,
-                    start_new_session=True, preexec_fn=die_with_parent(),
+                    guard_cmd,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=guard_env,
+                    cwd=self.work_dir,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent(),
                 )
         except BaseException:
             self.stop()
@@ -194,9 +217,7 @@ class SuperNode:
             if proc is None:
                 raise SuperNodeError(self.superlink, f"{name} not started")
             if proc.poll() is not None:
-                raise SuperNodeError(
-                    self.superlink, f"{name} exited with {proc.returncode}:\n" + tail(log)
-                )
+                raise SuperNodeError(self.superlink, f"{name} exited with {proc.returncode}:\n" + tail(log))
 
     def node_id(self) -> int | None:
         """The id the SuperLink gave this node (from the SuperNode's log), if it has one yet."""

@@ -16,10 +16,11 @@ import random
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -27,11 +28,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from community_node.store_server import StoreProcess
+from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
 from operator_node.flower import APP_DIR, fab_hash
 from protocol import lmsr
 from protocol.chain import Devnet, GameParams
 from protocol.chain.devkit import DevGame
-from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
 from protocol.errors import InvalidOption
 from protocol.market import replay
 from protocol.orders import Order
@@ -45,8 +46,9 @@ console = Console()
 
 def member_status(home: Path) -> dict[str, Any]:
     """`hayek member status --json` of a member's node (what its imported data looks like)."""
-    out = subprocess.run(hayek_command("member", "status", "--home", str(home), "--json"),
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        hayek_command("member", "status", "--home", str(home), "--json"), capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         raise NodeCommandFailed(f"hayek member status --home {home}", out.returncode, out.stderr.strip())
     return dict(json.loads(out.stdout))
@@ -163,15 +165,17 @@ class Demo:
     def _run(self) -> dict[str, Any]:
         cfg = self.cfg
         with ExitStack() as stack:
-            devnet = stack.enter_context(Devnet(accounts=1 + cfg.members + cfg.operators + 2,
-                                                log=cfg.workdir / "anvil.log"))
+            devnet = stack.enter_context(
+                Devnet(accounts=1 + cfg.members + cfg.operators + 2, log=cfg.workdir / "anvil.log")
+            )
             store_proc = stack.enter_context(StoreProcess(cfg.workdir / "store"))
             store = StoreClient(store_proc.url)
             console.print(f"devnet {devnet.url} · store {store_proc.url} · work folder {cfg.workdir}")
             quota = max(64, math.ceil(cfg.items_per_round / cfg.committee_size))
             params = GameParams(committee_size=cfg.committee_size, max_items_per_member=quota)
-            game = DevGame.launch(devnet.url, n_members=cfg.members, n_traders=cfg.operators, params=params,
-                                  fund_wad=100 * WAD)
+            game = DevGame.launch(
+                devnet.url, n_members=cfg.members, n_traders=cfg.operators, params=params, fund_wad=100 * WAD
+            )
             self.game, self.store, self.store_url = game, store, store_proc.url
             from operator_node.zk.srs import devnet_srs
             from protocol.chain.verifier import deploy_verifier
@@ -183,8 +187,10 @@ class Demo:
             game.chain.registry.set_app_approval(game.governance, bytes.fromhex(fab_hash(APP_DIR)))
             self.deployment_path = cfg.workdir / "deployment.json"
             game.deployment.save(self.deployment_path)
-            console.print("deployed: token, registries, game, reusable EZKL verifier + ModelVerifier; "
-                          "devnet SRS stored; training app approved on-chain")
+            console.print(
+                "deployed: token, registries, game, reusable EZKL verifier + ModelVerifier; "
+                "devnet SRS stored; training app approved on-chain"
+            )
             stack.callback(self.stop_nodes)
             self.start_nodes()
             for r in range(1, cfg.rounds + 1):
@@ -206,8 +212,16 @@ class Demo:
         return path
 
     def _common(self, name: str, acct: Any) -> list[str]:
-        return ["--home", str(self.cfg.workdir / name), "--deployment", str(self.deployment_path),
-                "--store", self.store_url, "--keystore", str(self._keystore(name, acct))]
+        return [
+            "--home",
+            str(self.cfg.workdir / name),
+            "--deployment",
+            str(self.deployment_path),
+            "--store",
+            self.store_url,
+            "--keystore",
+            str(self._keystore(name, acct)),
+        ]
 
     def start_nodes(self) -> None:
         """Members import their share of the data; then every operator and member node starts
@@ -216,12 +230,30 @@ class Demo:
         env = {"HAYEK_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD}
         parts = split_csv(cfg.data, cfg.members, cfg.workdir, cfg.seed)  # type: ignore[arg-type]
         with console.status("members import their data (hayek member import)"):
-            imports = [NodeProcess(f"member{i} import", ["member", "import", *self._common(f"member{i}", acct),
-                                   "--csv", str(part), "--label-column", cfg.label_column,
-                                   "--drop-columns", ",".join(cfg.drop_columns), "--holdback", "0.35",
-                                   "--seed", str(cfg.seed + i)],
-                                   cfg.workdir / f"member{i}", cfg.workdir / "logs" / f"member{i}-import.log", env)
-                       for i, (acct, part) in enumerate(zip(game.members, parts))]
+            imports = [
+                NodeProcess(
+                    f"member{i} import",
+                    [
+                        "member",
+                        "import",
+                        *self._common(f"member{i}", acct),
+                        "--csv",
+                        str(part),
+                        "--label-column",
+                        cfg.label_column,
+                        "--drop-columns",
+                        ",".join(cfg.drop_columns),
+                        "--holdback",
+                        "0.35",
+                        "--seed",
+                        str(cfg.seed + i),
+                    ],
+                    cfg.workdir / f"member{i}",
+                    cfg.workdir / "logs" / f"member{i}-import.log",
+                    env,
+                )
+                for i, (acct, part) in enumerate(zip(game.members, parts))
+            ]
             try:
                 for p in imports:
                     p.start()
@@ -232,7 +264,7 @@ class Demo:
                 for p in imports:
                     p.stop()
         n_features = int(member_status(cfg.workdir / "member0")["features"])
-        rows = sum(1 for _ in open(parts[0])) - 1
+        rows = len(parts[0].read_text().splitlines()) - 1
         batch_size = max(8, int(rows * 0.65) // (cfg.rounds + 1))
         listing_size = math.ceil(cfg.items_per_round / cfg.committee_size)
         self.links, self.operators, self.members = [], [], []
@@ -240,31 +272,76 @@ class Demo:
             spec = OPERATOR_SPECS[j % len(OPERATOR_SPECS)]
             link_port, port = free_port(), free_port()
             self.links.append(f"127.0.0.1:{link_port}")
-            args = ["operator", "run", *self._common(f"op{j}", acct), "--n-features", str(n_features),
-                    "--model", spec["model"], "--hidden", str(spec.get("hidden", 4)),
-                    "--local-epochs", str(spec["local_epochs"]), "--learning-rate", str(spec["learning_rate"]),
-                    "--fl-rounds", str(cfg.fl_rounds), "--seed", str(j), "--members", str(cfg.members),
-                    "--superlink-port", str(link_port), "--port", str(port),
-                    "--bankroll-fraction", str(cfg.bankroll_fraction), "--passes", str(cfg.passes),
-                    "--poll-seconds", "0.5"]
-            self.operators.append(NodeProcess(f"operator {j}", args, cfg.workdir / f"op{j}",
-                                              cfg.workdir / "logs" / f"op{j}.log", env).start())
+            args = [
+                "operator",
+                "run",
+                *self._common(f"op{j}", acct),
+                "--n-features",
+                str(n_features),
+                "--model",
+                spec["model"],
+                "--hidden",
+                str(spec.get("hidden", 4)),
+                "--local-epochs",
+                str(spec["local_epochs"]),
+                "--learning-rate",
+                str(spec["learning_rate"]),
+                "--fl-rounds",
+                str(cfg.fl_rounds),
+                "--seed",
+                str(j),
+                "--members",
+                str(cfg.members),
+                "--superlink-port",
+                str(link_port),
+                "--port",
+                str(port),
+                "--bankroll-fraction",
+                str(cfg.bankroll_fraction),
+                "--passes",
+                str(cfg.passes),
+                "--poll-seconds",
+                "0.5",
+            ]
+            self.operators.append(
+                NodeProcess(
+                    f"operator {j}", args, cfg.workdir / f"op{j}", cfg.workdir / "logs" / f"op{j}.log", env
+                ).start()
+            )
         with console.status("operators start their SuperLinks (hayek operator run)"):
             wait_until(lambda: all(port_open(a) for a in self.links), self.operators, 180, "the SuperLinks")
         for i, acct in enumerate(game.members):
-            args = ["member", "run", *self._common(f"member{i}", acct), "--batch-size", str(batch_size),
-                    "--listing-size", str(listing_size), "--dp-clip", str(cfg.dp_clip),
-                    "--dp-epsilon", str(cfg.dp_epsilon), "--poll-seconds", "0.3"]
+            args = [
+                "member",
+                "run",
+                *self._common(f"member{i}", acct),
+                "--batch-size",
+                str(batch_size),
+                "--listing-size",
+                str(listing_size),
+                "--dp-clip",
+                str(cfg.dp_clip),
+                "--dp-epsilon",
+                str(cfg.dp_epsilon),
+                "--poll-seconds",
+                "0.3",
+            ]
             for link in self.links:
                 args += ["--superlink", link]
-            self.members.append(NodeProcess(f"member{i}", args, cfg.workdir / f"member{i}",
-                                            cfg.workdir / "logs" / f"member{i}.log", env).start())
-        with console.status(f"members publish round 1's data and start {cfg.members * cfg.operators} "
-                            "SuperNodes (hayek member run)"):
-            wait_until(lambda: all(self._member_ready(m, 1) for m in self.members), self.nodes_, 300,
-                       "the members' nodes")
-        console.print(f"{cfg.operators} operator and {cfg.members} member node processes running; "
-                      f"logs in {cfg.workdir / 'logs'}")
+            self.members.append(
+                NodeProcess(
+                    f"member{i}", args, cfg.workdir / f"member{i}", cfg.workdir / "logs" / f"member{i}.log", env
+                ).start()
+            )
+        with console.status(
+            f"members publish round 1's data and start {cfg.members * cfg.operators} SuperNodes (hayek member run)"
+        ):
+            wait_until(
+                lambda: all(self._member_ready(m, 1) for m in self.members), self.nodes_, 300, "the members' nodes"
+            )
+        console.print(
+            f"{cfg.operators} operator and {cfg.members} member node processes running; logs in {cfg.workdir / 'logs'}"
+        )
 
     @property
     def nodes_(self) -> list[NodeProcess]:
@@ -272,8 +349,12 @@ class Demo:
 
     def _member_ready(self, m: NodeProcess, view_round: int) -> bool:
         st = m.status()
-        return bool(st and (st.get("view_round") or 0) >= view_round
-                    and len(st["supernodes"]) == len(self.links) and all(st["supernodes"].values()))
+        return bool(
+            st
+            and (st.get("view_round") or 0) >= view_round
+            and len(st["supernodes"]) == len(self.links)
+            and all(st["supernodes"].values())
+        )
 
     def stop_nodes(self) -> None:
         for n in getattr(self, "members", []) + getattr(self, "operators", []):
@@ -281,7 +362,8 @@ class Demo:
 
     def _fault(self, node: NodeProcess, what: str) -> None:
         self.summary.setdefault("faults", []).append(
-            {"round": self.game.chain.game.round_count(), "node": node.name, "what": what, "pid": node.pid})
+            {"round": self.game.chain.game.round_count(), "node": node.name, "what": what, "pid": node.pid}
+        )
 
     def _restart(self, node: NodeProcess, why: str) -> None:
         console.print(f"[yellow]fault: {node.name} is killed (SIGKILL) {why} and restarted[/]")
@@ -312,19 +394,27 @@ class Demo:
         def registered() -> set[str]:
             return {e["operator"] for e in game.chain.models.logs("ModelRegistered", from_block=open_block)}
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        ) as progress:
             tasks = [progress.add_task(op.name) for op in self.operators]
 
             def show() -> None:  # each operator's latest log line: Flower run status, circuit
                 for task, op in zip(tasks, self.operators):
                     progress.update(task, description=f"{op.name}: {last_lines(op.log)[:110]}")
 
-            wait_until(lambda: len(g.listings(r)) == len(committee) and registered() >= set(traders),
-                       self.nodes_, 1800, "listings and models", on_tick=show)
+            wait_until(
+                lambda: len(g.listings(r)) == len(committee) and registered() >= set(traders),
+                self.nodes_,
+                1800,
+                "listings and models",
+                on_tick=show,
+            )
         listed = sum(x.count for x in g.listings(r))
-        console.print(f"{listed} items listed by {', '.join(names)}; "
-                      f"{len(traders)} models trained through Flower, circuits built, registered")
+        console.print(
+            f"{listed} items listed by {', '.join(names)}; "
+            f"{len(traders)} models trained through Flower, circuits built, registered"
+        )
         if restarted is not None:
             self._restart(self.members[restarted], "mid-round (listed, not yet revealed)")
             wait_until(lambda: self._member_ready(self.members[restarted], r), self.nodes_, 300, "its restart")
@@ -347,29 +437,39 @@ class Demo:
                 return False
             for op in self.operators:
                 st = op.status()
-                if not (st and st["time"] > started and st["round"] == r and st["phase"] == "trading"
-                        and st["idle"] and st["market_events"] == len(trades)):
+                if not (
+                    st
+                    and st["time"] > started
+                    and st["round"] == r
+                    and st["phase"] == "trading"
+                    and st["idle"]
+                    and st["market_events"] == len(trades)
+                ):
                     return False
             return True
 
         with console.status("operators trade (Kelly) until none wants to trade again"):
             wait_until(trading_done, running, 900, "the trading passes")
         trades = g.traded(r, from_block=open_block)
-        console.print(f"{len(trades)} trades: " + ", ".join(
-            f"op{traders.index(a)} {sum(1 for t in trades if t.trader == a)}" for a in traders))
+        console.print(
+            f"{len(trades)} trades: "
+            + ", ".join(f"op{traders.index(a)} {sum(1 for t in trades if t.trader == a)}" for a in traders)
+        )
 
         game.to_phase(r, "revealing")
         with console.status("the committee reveals"):
-            wait_until(lambda: all(x.revealed for x in g.listings(r)
-                                   if self._member_index(x.member) != faulty),
-                       running, 300, "the reveals")
+            wait_until(
+                lambda: all(x.revealed for x in g.listings(r) if self._member_index(x.member) != faulty),
+                running,
+                300,
+                "the reveals",
+            )
         game.to_phase(r, "settleable")
 
         def redeemed() -> bool:
             if g.round_info(r).status != "settled":
                 return False
-            return all(t.redeemed or (t.cost_wad == 0 and t.positions == 0)
-                       for t in (g.trader(r, a) for a in traders))
+            return all(t.redeemed or (t.cost_wad == 0 and t.positions == 0) for t in (g.trader(r, a) for a in traders))
 
         with console.status("an operator settles the round; each redeems"):
             wait_until(redeemed, running, 300, "settlement and redemptions")
@@ -378,8 +478,12 @@ class Demo:
             self.members[faulty].start()
         if r < cfg.rounds:
             with console.status("members prepare the next round's training data"):
-                wait_until(lambda: all(self._member_ready(m, r + 1) for m in self.members), self.nodes_, 300,
-                           "the members' next training views")
+                wait_until(
+                    lambda: all(self._member_ready(m, r + 1) for m in self.members),
+                    self.nodes_,
+                    300,
+                    "the members' next training views",
+                )
         self.summary["rounds"].append(self.round_summary(r, faulty))
         self.print_round(self.summary["rounds"][-1])
 
@@ -415,19 +519,38 @@ class Demo:
         models = []
         for h, bel in beliefs.items():
             scored = {i: y for i, y in revealed.items() if i in bel}
-            models.append({"model_hash": "0x" + h.hex(), "operator": owner[h],
-                           "log_loss": sum(log_loss(bel[i], y) for i, y in scored.items()) / max(len(scored), 1),
-                           "profit": profits.get(h, 0.0)})
-        avg = sum(log_loss(float(np.mean([bel[i] for bel in beliefs.values() if i in bel])), y)
-                  for i, y in revealed.items()) / n if beliefs else None
+            models.append(
+                {
+                    "model_hash": "0x" + h.hex(),
+                    "operator": owner[h],
+                    "log_loss": sum(log_loss(bel[i], y) for i, y in scored.items()) / max(len(scored), 1),
+                    "profit": profits.get(h, 0.0),
+                }
+            )
+        avg = (
+            sum(
+                log_loss(float(np.mean([bel[i] for bel in beliefs.values() if i in bel])), y)
+                for i, y in revealed.items()
+            )
+            / n
+            if beliefs
+            else None
+        )
         voided = sum(x.count for x in g.listings(r) if x.voided)
         self.calibration = getattr(self, "calibration", []) + [(final[i], y) for i, y in revealed.items()]
-        return {"round": r, "items": info.item_count, "market_log_loss": market_ll,
-                "average_model_log_loss": avg, "models": models,
-                "subsidy_spent": (info.subsidy_wad - info.treasury_return_wad) / WAD,
-                "voided_items": voided, "settled": info.status == "settled",
-                "faulty_member": faulty, "collateral_conserved": self.collateral_conserved(),
-                "operator_wealth": [self.game.chain.token.balance_of(a) / WAD for a in traders]}
+        return {
+            "round": r,
+            "items": info.item_count,
+            "market_log_loss": market_ll,
+            "average_model_log_loss": avg,
+            "models": models,
+            "subsidy_spent": (info.subsidy_wad - info.treasury_return_wad) / WAD,
+            "voided_items": voided,
+            "settled": info.status == "settled",
+            "faulty_member": faulty,
+            "collateral_conserved": self.collateral_conserved(),
+            "operator_wealth": [self.game.chain.token.balance_of(a) / WAD for a in traders],
+        }
 
     def collateral_conserved(self) -> bool:
         """The game's token balance covers every unredeemed payout and refund; the treasury got
@@ -447,16 +570,24 @@ class Demo:
         """What the chain says at the end (kept in the summary: the devnet stops with the demo)."""
         chain = self.game.chain
         return {
-            "models": [{"model_hash": "0x" + m.model_hash.hex(), "operator": m.operator,
-                        "cumulative_profit": m.cumulative_profit_wad / WAD, "rounds_traded": m.rounds_traded}
-                       for m in chain.models.all()],
+            "models": [
+                {
+                    "model_hash": "0x" + m.model_hash.hex(),
+                    "operator": m.operator,
+                    "cumulative_profit": m.cumulative_profit_wad / WAD,
+                    "rounds_traded": m.rounds_traded,
+                }
+                for m in chain.models.all()
+            ],
             "game_balance": chain.token.balance_of(self.game.deployment.addresses["PredictionGame"]) / WAD,
             "member_bonds": [chain.registry.bond_of(a.address) / WAD for a in self.game.members],
         }
 
     def print_round(self, s: dict[str, Any]) -> None:
-        t = Table(title=f"round {s['round']}: {s['items']} items, settled={s['settled']}, "
-                        f"voided {s['voided_items']}, subsidy spent {s['subsidy_spent']:.3f}")
+        t = Table(
+            title=f"round {s['round']}: {s['items']} items, settled={s['settled']}, "
+            f"voided {s['voided_items']}, subsidy spent {s['subsidy_spent']:.3f}"
+        )
         for col in ("who", "log loss", "profit"):
             t.add_column(col, justify="right")
         t.add_row("market (final prices)", f"{s['market_log_loss']:.4f}", "")
@@ -480,11 +611,14 @@ class Demo:
         except NoModel:
             self.summary["inference"] = None
             return
-        self.summary["inference"] = {k: result[k] for k in ("model_hash", "output", "verified_offchain",
-                                                            "verified_onchain", "endpoint")}
-        console.print(f"proved inference from the best model {result['model_hash'][:14]} at {result['endpoint']}: "
-                      f"P(class 1) = {result['output'][1]:.3f}; verified off-chain {result['verified_offchain']}, "
-                      f"on-chain {result['verified_onchain']}")
+        self.summary["inference"] = {
+            k: result[k] for k in ("model_hash", "output", "verified_offchain", "verified_onchain", "endpoint")
+        }
+        console.print(
+            f"proved inference from the best model {result['model_hash'][:14]} at {result['endpoint']}: "
+            f"P(class 1) = {result['output'][1]:.3f}; verified off-chain {result['verified_offchain']}, "
+            f"on-chain {result['verified_onchain']}"
+        )
 
     def _a_revealed_row(self) -> tuple[int, ...]:
         from protocol.chain.datasets import revealed_validation
@@ -513,10 +647,14 @@ class Demo:
         rounds = [s["round"] for s in self.summary["rounds"]]
         for j, ps in sorted(cum.items()):
             spec = OPERATOR_SPECS[j % len(OPERATOR_SPECS)]
-            ax.plot(rounds, np.cumsum([ps.get(r, 0.0) for r in rounds]), marker="o",
-                    label=f"operator {j} ({spec['model']})")
-        ax.set(xlabel="round", ylabel="cumulative realised profit (tokens)",
-               title="Profit of each operator's models (a new model hash each round)")
+            ax.plot(
+                rounds, np.cumsum([ps.get(r, 0.0) for r in rounds]), marker="o", label=f"operator {j} ({spec['model']})"
+            )
+        ax.set(
+            xlabel="round",
+            ylabel="cumulative realised profit (tokens)",
+            title="Profit of each operator's models (a new model hash each round)",
+        )
         ax.legend(fontsize=7)
         out.append(self._save(fig, "cumulative_profit.png"))
         fig, ax = plt.subplots(figsize=(5, 5))
@@ -546,7 +684,6 @@ class Demo:
         return p
 
 
-
 def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     if cfg.members < 2 or cfg.operators < 1 or cfg.rounds < 1:
         raise InvalidOption("hayek demo", "needs at least 2 members, 1 operator and 1 round")
@@ -562,8 +699,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         for s in settled:
             for m in s["models"]:
                 per_operator.setdefault(m["operator"], []).append(m["log_loss"])
-        summary["best_model_log_loss"] = (min(float(np.mean(v)) for v in per_operator.values())
-                                          if per_operator else None)
+        summary["best_model_log_loss"] = min(float(np.mean(v)) for v in per_operator.values()) if per_operator else None
         avgs = [s["average_model_log_loss"] for s in settled if s["average_model_log_loss"] is not None]
         summary["average_model_log_loss"] = float(np.mean(avgs)) if avgs else None
     if cfg.summary:

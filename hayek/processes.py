@@ -11,8 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from protocol.errors import ProcessError
 from protocol.runtime.processes import die_with_parent
@@ -67,12 +68,17 @@ class NodeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 
-    def start(self) -> "NodeProcess":
+    def start(self) -> NodeProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(hayek_command(*self.args), stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env={**os.environ, **self.env, "COLUMNS": "160"},
-                                         preexec_fn=die_with_parent())  # never outlives the demo
+            self.proc = subprocess.Popen(
+                hayek_command(*self.args),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env, "COLUMNS": "160"},
+                preexec_fn=die_with_parent(),
+            )  # never outlives the demo
         self.started_at = time.time()
         return self
 
@@ -112,8 +118,14 @@ class NodeProcess:
         return self.proc.wait(timeout)
 
 
-def wait_until(done: Callable[[], bool], nodes: Sequence[NodeProcess], timeout: float, what: str,
-               on_tick: Callable[[], None] = lambda: None, interval: float = 0.3) -> None:
+def wait_until(
+    done: Callable[[], bool],
+    nodes: Sequence[NodeProcess],
+    timeout: float,
+    what: str,
+    on_tick: Callable[[], None] = lambda: None,
+    interval: float = 0.3,
+) -> None:
     """Poll `done` until it holds; raise if a node process dies or time runs out (the
     timeouts only guard against hangs)."""
     deadline = time.monotonic() + timeout

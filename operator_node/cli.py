@@ -18,15 +18,18 @@ from protocol.store import StoreClient
 console = Console()
 
 
-
-
 @click.command()
-@click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
-              show_default=True)
+@click.option(
+    "--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json", show_default=True
+)
 @click.option("--store", default="http://127.0.0.1:8470", show_default=True)
 @click.option("--logrows", type=int, default=15, show_default=True)
-@click.option("--ceremony", type=click.Path(path_type=Path, exists=True), default=None,
-              help="a downloaded public KZG ceremony SRS (kzg{k}.srs) instead of a devnet one")
+@click.option(
+    "--ceremony",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="a downloaded public KZG ceremony SRS (kzg{k}.srs) instead of a devnet one",
+)
 def srs(deployment: Path, store: str, logrows: int, ceremony: Path | None) -> None:
     """Publish the deployment's KZG SRS to the store and name it in the deployment record.
 
@@ -45,8 +48,9 @@ def srs(deployment: Path, store: str, logrows: int, ceremony: Path | None) -> No
 
 
 @click.command()
-@click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
-              show_default=True)
+@click.option(
+    "--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json", show_default=True
+)
 @click.option("--store", default="http://127.0.0.1:8470", show_default=True)
 @click.option("--input", "input_", required=True, help="comma-separated feature values")
 @click.option("--model", "model_hex", default=None, help="model hash; default: best cumulative profit on-chain")
@@ -62,8 +66,13 @@ def infer(deployment: Path, store: str, input_: str, model_hex: str | None, onch
         x = [float(v) for v in input_.split(",")]
     except ValueError as e:
         raise InvalidOption("--input", f"must be comma-separated numbers ({e})") from None
-    result = query_and_verify(chain, StoreClient(store), x,
-                              bytes.fromhex(model_hex.removeprefix("0x")) if model_hex else None, onchain=onchain)
+    result = query_and_verify(
+        chain,
+        StoreClient(store),
+        x,
+        bytes.fromhex(model_hex.removeprefix("0x")) if model_hex else None,
+        onchain=onchain,
+    )
     if as_json:
         click.echo(json.dumps(result, indent=1))
     else:
@@ -77,8 +86,9 @@ def operator() -> None:
 
 @operator.command()
 @click.option("--home", type=click.Path(path_type=Path), required=True, help="the node's folder (SQLite state, models)")
-@click.option("--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json",
-              show_default=True)
+@click.option(
+    "--deployment", type=click.Path(path_type=Path, exists=True), default=".hayek/deployment.json", show_default=True
+)
 @click.option("--store", default="http://127.0.0.1:8470", show_default=True)
 @click.option("--keystore", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--n-features", type=int, required=True)
@@ -92,14 +102,37 @@ def operator() -> None:
 @click.option("--superlink-port", type=int, default=9092, show_default=True)
 @click.option("--port", type=int, default=8480, show_default=True, help="proved-inference service port")
 @click.option("--strategy", type=click.Choice(["kelly", "belief"]), default="kelly", show_default=True)
-@click.option("--bankroll-fraction", type=float, default=0.5, show_default=True,
-              help="share of the token balance bet per round")
-@click.option("--passes", type=int, default=4, show_default=True,
-              help="most trades per round (it trades again only when others moved the market)")
+@click.option(
+    "--bankroll-fraction", type=float, default=0.5, show_default=True, help="share of the token balance bet per round"
+)
+@click.option(
+    "--passes",
+    type=int,
+    default=4,
+    show_default=True,
+    help="most trades per round (it trades again only when others moved the market)",
+)
 @click.option("--poll-seconds", type=float, default=1.0, show_default=True)
-def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: int, model: str, hidden: int,
-        local_epochs: int, learning_rate: float, fl_rounds: int, seed: int, members: int, superlink_port: int,
-        port: int, strategy: str, bankroll_fraction: float, passes: int, poll_seconds: float) -> None:
+def run(
+    home: Path,
+    deployment: Path,
+    store: str,
+    keystore: Path,
+    n_features: int,
+    model: str,
+    hidden: int,
+    local_epochs: int,
+    learning_rate: float,
+    fl_rounds: int,
+    seed: int,
+    members: int,
+    superlink_port: int,
+    port: int,
+    strategy: str,
+    bankroll_fraction: float,
+    passes: int,
+    poll_seconds: float,
+) -> None:
     """Run the operator: a SuperLink for members' SuperNodes, training and EZKL circuits each
     round, the trading loop, and the proved-inference service for all its models.
 
@@ -107,11 +140,11 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
     any point and start it again with the same options, and it resumes."""
     import uvicorn
 
-    from protocol.runtime.keystore import load_account
     from operator_node.flower import SuperLink
     from operator_node.node import OperatorConfig, OperatorNode
     from operator_node.pipeline import FlowerZkPipeline, TrainingSpec
     from operator_node.service import create_app
+    from protocol.runtime.keystore import load_account
 
     dep = Deployment.load(deployment)
     chain = Chain(dep.rpc_url, dep)
@@ -131,13 +164,32 @@ def run(home: Path, deployment: Path, store: str, keystore: Path, n_features: in
     # A persistent SuperLink: after a restart the members' SuperNodes are still known to it.
     with SuperLink(home / "superlink", port=superlink_port, persistent=True) as link:
         console.print(f"SuperLink at {link.address}: members run `hayek member run --superlink {link.address}`")
-        spec = TrainingSpec(n_features=n_features, model=model, hidden=hidden, min_nodes=members,
-                            fl_rounds=fl_rounds, local_epochs=local_epochs, learning_rate=learning_rate, seed=seed)
+        spec = TrainingSpec(
+            n_features=n_features,
+            model=model,
+            hidden=hidden,
+            min_nodes=members,
+            fl_rounds=fl_rounds,
+            local_epochs=local_epochs,
+            learning_rate=learning_rate,
+            seed=seed,
+        )
         pipeline = FlowerZkPipeline(link, spec, blobs, srs_path, home / "models", progress=console.print)
-        node = OperatorNode(OperatorConfig(home=home, endpoint=f"http://127.0.0.1:{port}", strategy=strategy,
-                                           bankroll_fraction=bankroll_fraction, passes=passes,
-                                           poll_seconds=poll_seconds),
-                            account, chain, blobs, pipeline, say=console.print)
+        node = OperatorNode(
+            OperatorConfig(
+                home=home,
+                endpoint=f"http://127.0.0.1:{port}",
+                strategy=strategy,
+                bankroll_fraction=bankroll_fraction,
+                passes=passes,
+                poll_seconds=poll_seconds,
+            ),
+            account,
+            chain,
+            blobs,
+            pipeline,
+            say=console.print,
+        )
         provers: dict[bytes, object] = {}  # filled by this loop; read by the service's threads
 
         def load_registered() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 
@@ -53,19 +54,29 @@ def query(endpoint: str, x: Sequence[float], timeout: float = 120.0) -> tuple[by
     return bytes.fromhex(body["model_hash"].removeprefix("0x")), ProofBundle.from_dict(body["proof"])
 
 
-def query_and_verify(chain: Chain, store: BlobStore, x: Sequence[float], model_hash: bytes | None = None,
-                     onchain: bool = False) -> dict[str, Any]:
+def query_and_verify(
+    chain: Chain, store: BlobStore, x: Sequence[float], model_hash: bytes | None = None, onchain: bool = False
+) -> dict[str, Any]:
     record = chain.models.model(model_hash) if model_hash else best_model(chain)
     claimed, bundle = query(record.endpoint, x)
     if claimed != record.model_hash:
-        raise ProofRejected(ProofRejected.WRONG_ARTIFACTS, "the service answers for another model",
-                            record.model_hash.hex(), claimed.hex())
+        raise ProofRejected(
+            ProofRejected.WRONG_ARTIFACTS,
+            "the service answers for another model",
+            record.model_hash.hex(),
+            claimed.hex(),
+        )
     with tempfile.TemporaryDirectory() as t:
         reg = RegisteredModel.fetch(chain, store, record.model_hash, Path(t))
         output = verify_registered(reg, bundle, x)
-    result: dict[str, Any] = {"model_hash": "0x" + record.model_hash.hex(), "endpoint": record.endpoint,
-                              "cumulative_profit": record.cumulative_profit_wad / 1e18,
-                              "output": list(output), "verified_offchain": True, "verified_onchain": None}
+    result: dict[str, Any] = {
+        "model_hash": "0x" + record.model_hash.hex(),
+        "endpoint": record.endpoint,
+        "cumulative_profit": record.cumulative_profit_wad / 1e18,
+        "output": list(output),
+        "verified_offchain": True,
+        "verified_onchain": None,
+    }
     if onchain:
         from operator_node.onchain import verify_onchain
 

@@ -23,10 +23,18 @@ from typing import Any
 
 from protocol.errors import TrainingError
 from protocol.runtime.flower import flower_env, flower_executable
-from protocol.runtime.processes import die_with_parent, free_port, stop_process_group, tail, wait_for_port, wait_port_free
+from protocol.runtime.processes import (
+    die_with_parent,
+    free_port,
+    stop_process_group,
+    tail,
+    wait_for_port,
+    wait_port_free,
+)
 
 APP_DIR = Path(__file__).resolve().parent / "training_app"
 CONNECTION = "hayek"  # the connection name in $FLWR_HOME/config.toml
+
 
 class FlowerError(TrainingError):
     """Root of the errors of operator-side Flower training."""
@@ -110,8 +118,13 @@ class SuperLink:
     group (the SuperLink, its SuperExec and any ServerApp)."""
 
     def __init__(
-        self, work_dir: str | Path, *, host: str = "127.0.0.1", port: int | None = None,
-        start_timeout: float = 60.0, persistent: bool = False,
+        self,
+        work_dir: str | Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        start_timeout: float = 60.0,
+        persistent: bool = False,
     ):
         self.work_dir = Path(work_dir).resolve()
         self.persistent = persistent
@@ -143,16 +156,23 @@ class SuperLink:
         cmd = [
             flower_executable("flower-superlink"),
             "--insecure",
-            "--host", self.host,
-            "--port", str(self.port),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
             "--disable-runtime-dependency-installation",
         ]
         if self.persistent:  # registered SuperNodes and runs survive a restart
             cmd += ["--database", str(self.work_dir / "superlink.db")]
         with self.log_path.open("ab") as log_file:
             self._proc = subprocess.Popen(
-                cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=flower_env(self.flwr_home), cwd=self.work_dir, start_new_session=True,
+                cmd,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=flower_env(self.flwr_home),
+                cwd=self.work_dir,
+                start_new_session=True,
                 preexec_fn=die_with_parent(),
             )
         if not wait_for_port(self.host, self.port, self._proc, self.start_timeout):
@@ -175,17 +195,19 @@ class SuperLink:
         if self._proc is None:
             raise SuperLinkError(self.address, "not started")
         if self._proc.poll() is not None:
-            raise SuperLinkError(
-                self.address, f"exited with {self._proc.returncode}:\n" + tail(self.log_path)
-            )
+            raise SuperLinkError(self.address, f"exited with {self._proc.returncode}:\n" + tail(self.log_path))
 
     # ------------------------------------------------------------ flwr CLI
 
     def flwr(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run `flwr <args>` against this SuperLink's FLWR_HOME."""
         return subprocess.run(
-            [flower_executable("flwr"), *args], capture_output=True, text=True,
-            env=flower_env(self.flwr_home), cwd=self.work_dir, timeout=timeout,
+            [flower_executable("flwr"), *args],
+            capture_output=True,
+            text=True,
+            env=flower_env(self.flwr_home),
+            cwd=self.work_dir,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
 
@@ -256,8 +278,14 @@ class SuperLink:
         config_file.write_text(tomli_w.dumps(config), encoding="utf-8")
         try:
             res = self.flwr(
-                "run", str(app_dir), CONNECTION, "--format", "json",
-                "--run-config", str(config_file), timeout=120.0,
+                "run",
+                str(app_dir),
+                CONNECTION,
+                "--format",
+                "json",
+                "--run-config",
+                str(config_file),
+                timeout=120.0,
             )
         except subprocess.TimeoutExpired as err:
             raise TrainingFailed(None, "not started", "`flwr run` timed out") from err
@@ -266,7 +294,8 @@ class SuperLink:
         run_id, error = _parse_run_output(res.stdout)
         if res.returncode != 0 or run_id is None:
             raise TrainingFailed(
-                None, "not started",
+                None,
+                "not started",
                 f"`flwr run` failed (exit {res.returncode}): {error or res.stderr.strip()}",
             )
 

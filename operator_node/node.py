@@ -6,9 +6,10 @@ Every trade is planned in SQLite before it is sent, so a restart never trades tw
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -19,9 +20,9 @@ from protocol.chain import Chain, ContractReverted, Traded
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.errors import HayekError
 from protocol.market import MarketView, replay
-from protocol.store.localdb import write_status
 from protocol.records import from_fixed
 from protocol.store import BlobStore
+from protocol.store.localdb import write_status
 
 WAD = 10**18
 
@@ -34,7 +35,7 @@ class Model(Protocol):
 
 
 class ModelPipeline(Protocol):
-    def build(self, round: int, node: "OperatorNode") -> Model: ...
+    def build(self, round: int, node: OperatorNode) -> Model: ...
 
     def load(self, artifacts: dict[str, Any]) -> Model: ...
 
@@ -59,8 +60,15 @@ class OperatorConfig:
 
 
 class OperatorNode:
-    def __init__(self, cfg: OperatorConfig, account: LocalAccount, chain: Chain, store: BlobStore,
-                 pipeline: ModelPipeline, say: Callable[[str], None] = lambda _: None):
+    def __init__(
+        self,
+        cfg: OperatorConfig,
+        account: LocalAccount,
+        chain: Chain,
+        store: BlobStore,
+        pipeline: ModelPipeline,
+        say: Callable[[str], None] = lambda _: None,
+    ):
         self.cfg = cfg
         self.account = account
         self.me = account.address
@@ -87,9 +95,13 @@ class OperatorNode:
         self._models[round] = model
         if not (saved and saved[2]):
             if self.chain.models.operator_of(model.model_hash) != self.me:
-                self.chain.models.register(self.account, model.model_hash,
-                                           digest_of(model.artifacts["vk_id"]),
-                                           digest_of(model.artifacts["settings_id"]), self.endpoint_of(model))
+                self.chain.models.register(
+                    self.account,
+                    model.model_hash,
+                    digest_of(model.artifacts["vk_id"]),
+                    digest_of(model.artifacts["settings_id"]),
+                    self.endpoint_of(model),
+                )
             self._bind_circuit(model)
             self.state.mark_registered(round)
             self.say(f"round {round}: model 0x{model.model_hash.hex()[:12]} registered")

@@ -23,8 +23,12 @@ def bind_model(chain: Chain, operator: LocalAccount, prover: ZkProver) -> Any:
     """Bind the operator's registered model hash to its circuit on-chain."""
     words = vka_words(prover.keys.vk_path, prover.compiled.settings_path, prover.srs_path)
     return model_verifier(chain).bind(
-        operator, prover.model_hash(), keccak(prover.keys.vk_bytes()),
-        keccak(prover.compiled.settings_bytes()), prover.poseidon, words,
+        operator,
+        prover.model_hash(),
+        keccak(prover.keys.vk_bytes()),
+        keccak(prover.compiled.settings_bytes()),
+        prover.poseidon,
+        words,
     )
 
 

@@ -8,9 +8,10 @@ ids the model registry records."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -53,15 +54,30 @@ class TrainingSpec:
     seed: int = 0
 
     def run_config(self) -> dict[str, Any]:
-        return {"model": self.model, "hidden": self.hidden, "n-features": self.n_features,
-                "n-classes": self.n_classes, "num-server-rounds": self.fl_rounds,
-                "local-epochs": self.local_epochs, "learning-rate": self.learning_rate,
-                "min-nodes": self.min_nodes, "seed": self.seed}
+        return {
+            "model": self.model,
+            "hidden": self.hidden,
+            "n-features": self.n_features,
+            "n-classes": self.n_classes,
+            "num-server-rounds": self.fl_rounds,
+            "local-epochs": self.local_epochs,
+            "learning-rate": self.learning_rate,
+            "min-nodes": self.min_nodes,
+            "seed": self.seed,
+        }
 
 
 class FlowerZkPipeline:
-    def __init__(self, link: SuperLink, spec: TrainingSpec, store: BlobStore, srs_path: Path, workdir: Path,
-                 zk_settings: ZkSettings | None = None, progress: Callable[[str], None] = lambda _: None):
+    def __init__(
+        self,
+        link: SuperLink,
+        spec: TrainingSpec,
+        store: BlobStore,
+        srs_path: Path,
+        workdir: Path,
+        zk_settings: ZkSettings | None = None,
+        progress: Callable[[str], None] = lambda _: None,
+    ):
         self.link, self.spec, self.store, self.srs_path = link, spec, store, srs_path
         self.workdir = workdir
         self.zk_settings = zk_settings
@@ -74,8 +90,15 @@ class FlowerZkPipeline:
         return (mean + std * rng.uniform(-4, 4, size=(64, len(mean)))).astype(np.float32)
 
     def _prover(self, params: list[np.ndarray], scale: tuple[np.ndarray, np.ndarray]) -> ZkProver:
-        return ZkProver.build(params, scale[0], scale[1], self.workdir / "zk", self._calibration(scale),
-                              settings=self.zk_settings, srs_path=self.srs_path)
+        return ZkProver.build(
+            params,
+            scale[0],
+            scale[1],
+            self.workdir / "zk",
+            self._calibration(scale),
+            settings=self.zk_settings,
+            srs_path=self.srs_path,
+        )
 
     def build(self, round: int, node: Any) -> ZkModel:
         cfg = self.spec.run_config()
@@ -97,7 +120,9 @@ class FlowerZkPipeline:
             raise MalformedRecord(f"artifacts {artifacts['weights']}", "weights without their standardisation")
         prover = self._prover(params, scale)
         if publish or "vk_id" not in artifacts:
-            artifacts = artifacts | {"vk_id": self.store.put(prover.keys.vk_bytes()),
-                                     "settings_id": self.store.put(prover.compiled.settings_bytes())}
+            artifacts = artifacts | {
+                "vk_id": self.store.put(prover.keys.vk_bytes()),
+                "settings_id": self.store.put(prover.compiled.settings_bytes()),
+            }
         self.progress(f"circuit: logrows {prover.compiled.logrows}, {prover.compiled.hashed_params} hashed params")
         return ZkModel(prover, params, scale, artifacts)

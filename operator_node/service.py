@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -31,22 +32,32 @@ class VerifyRequest(BaseModel):
     proof: dict[str, Any]
 
 
-def create_app(prover: ZkProver | None, chain: Chain | None = None, store: BlobStore | None = None,
-               models: Callable[[bytes], ZkProver | None] | None = None) -> FastAPI:
+def create_app(
+    prover: ZkProver | None,
+    chain: Chain | None = None,
+    store: BlobStore | None = None,
+    models: Callable[[bytes], ZkProver | None] | None = None,
+) -> FastAPI:
     """`prover` answers at /model and /infer; with `models` (model hash -> prover, or None),
     every model of the operator also answers at /models/0x{hash}/model and .../infer: the
     endpoint each model hash is registered with."""
     app = FastAPI(title="Hayek proved inference")
 
     def describe(p: ZkProver) -> dict[str, Any]:
-        return {"model_hash": "0x" + p.model_hash().hex(), "n_features": p.compiled.n_features,
-                "n_classes": p.compiled.n_classes, "logrows": p.compiled.logrows}
+        return {
+            "model_hash": "0x" + p.model_hash().hex(),
+            "n_features": p.compiled.n_features,
+            "n_classes": p.compiled.n_classes,
+            "logrows": p.compiled.logrows,
+        }
 
     def run(p: ZkProver, req: InferRequest) -> Any:
         n_features = p.compiled.n_features
         if len(req.input) != n_features:
-            return JSONResponse({"error": "bad_input", "detail": f"expected {n_features} features, got {len(req.input)}"},
-                                status_code=400)
+            return JSONResponse(
+                {"error": "bad_input", "detail": f"expected {n_features} features, got {len(req.input)}"},
+                status_code=400,
+            )
         if not all(math.isfinite(v) for v in req.input):
             return JSONResponse({"error": "bad_input", "detail": "features must be finite numbers"}, status_code=400)
         bundle = p.prove(req.input)
@@ -59,8 +70,9 @@ def create_app(prover: ZkProver | None, chain: Chain | None = None, store: BlobS
             h = b""
         found = models(h) if models is not None and len(h) == 32 else None
         if found is None:
-            return JSONResponse({"error": "unknown_model", "detail": f"this service has no model {model_hash}"},
-                                status_code=404)
+            return JSONResponse(
+                {"error": "unknown_model", "detail": f"this service has no model {model_hash}"}, status_code=404
+            )
         return found
 
     @app.get("/model")
@@ -88,7 +100,9 @@ def create_app(prover: ZkProver | None, chain: Chain | None = None, store: BlobS
     @app.post("/verify")
     def verify(req: VerifyRequest) -> Any:
         if chain is None or store is None:
-            return JSONResponse({"error": "unavailable", "detail": "service runs without chain access"}, status_code=503)
+            return JSONResponse(
+                {"error": "unavailable", "detail": "service runs without chain access"}, status_code=503
+            )
         try:
             bundle = ProofBundle.from_dict(req.proof)
             with tempfile.TemporaryDirectory() as t:

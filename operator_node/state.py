@@ -61,8 +61,9 @@ class OperatorState(LocalDB):
         return [int(r[0]) for r in self.db.execute("SELECT round FROM models WHERE registered = 1 ORDER BY round")]
 
     def round_of(self, model_hash: bytes) -> int | None:
-        r = self.db.execute("SELECT round FROM models WHERE model_hash = ? AND registered = 1",
-                            (model_hash.hex(),)).fetchone()
+        r = self.db.execute(
+            "SELECT round FROM models WHERE model_hash = ? AND registered = 1", (model_hash.hex(),)
+        ).fetchone()
         return int(r[0]) if r else None
 
     def latest_model(self) -> tuple[int, bytes, dict[str, Any]] | None:
@@ -79,13 +80,30 @@ class OperatorState(LocalDB):
         """Record a pass before it is sent ('empty' when the plan buys nothing); orders are kept
         as the contract's uint256 words, in hex."""
         status = "planned" if plan.orders else "empty"
-        row = TradeRow(round, pass_, list(plan.orders), plan.order_beliefs(), plan.cost_wad, plan.max_cost_wad,
-                       market_events, status, None)
+        row = TradeRow(
+            round,
+            pass_,
+            list(plan.orders),
+            plan.order_beliefs(),
+            plan.cost_wad,
+            plan.max_cost_wad,
+            market_events,
+            status,
+            None,
+        )
         self.db.execute(
             "INSERT INTO trades(round, pass, orders, beliefs, cost_wad, max_cost_wad, market_events, status)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (round, pass_, json.dumps([hex(o.encode()) for o in row.orders]), json.dumps([hex(b) for b in row.beliefs]),
-             str(row.cost_wad), str(row.max_cost_wad), market_events, status),
+            (
+                round,
+                pass_,
+                json.dumps([hex(o.encode()) for o in row.orders]),
+                json.dumps([hex(b) for b in row.beliefs]),
+                str(row.cost_wad),
+                str(row.max_cost_wad),
+                market_events,
+                status,
+            ),
         )
         return row
 
@@ -95,17 +113,29 @@ class OperatorState(LocalDB):
             " FROM trades WHERE round = ? ORDER BY pass",
             (round,),
         )
-        return [TradeRow(r[0], r[1], [Order.decode(int(o, 16)) for o in json.loads(r[2])],
-                         [int(b, 16) for b in json.loads(r[3])], int(r[4]), int(r[5]), r[6], r[7], r[8])
-                for r in rows]
+        return [
+            TradeRow(
+                r[0],
+                r[1],
+                [Order.decode(int(o, 16)) for o in json.loads(r[2])],
+                [int(b, 16) for b in json.loads(r[3])],
+                int(r[4]),
+                int(r[5]),
+                r[6],
+                r[7],
+                r[8],
+            )
+            for r in rows
+        ]
 
     def mark_sent(self, round: int, pass_: int, tx: str) -> None:
         self.db.execute("UPDATE trades SET status = 'sent', tx = ? WHERE round = ? AND pass = ?", (tx, round, pass_))
 
     def mark_failed(self, round: int, pass_: int, reason: str) -> None:
         """The pass reverted (nothing landed): it neither counts as a trade nor uses a pass."""
-        self.db.execute("UPDATE trades SET status = 'failed', tx = ? WHERE round = ? AND pass = ?",
-                        (reason, round, pass_))
+        self.db.execute(
+            "UPDATE trades SET status = 'failed', tx = ? WHERE round = ? AND pass = ?", (reason, round, pass_)
+        )
 
     # ------------------------------------------------------------ redemptions
     def redemption(self, round: int) -> str | None:

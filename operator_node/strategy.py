@@ -16,8 +16,8 @@ report), for comparison; bounded only by the bankroll."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from protocol import lmsr
 from protocol.orders import Order, belief_from_floats
@@ -189,7 +189,9 @@ def to_belief_orders(
     return Plan(orders, {i: list(beliefs[i]) for i in sorted(beliefs)}, total)
 
 
-def expected_log_wealth(q: Sequence[int], k: int, p: Sequence[float], shares: int, wealth_wad: int, b_wad: int) -> float:
+def expected_log_wealth(
+    q: Sequence[int], k: int, p: Sequence[float], shares: int, wealth_wad: int, b_wad: int
+) -> float:
     """E[ln wealth] for a candidate purchase (for tests and diagnostics)."""
     cost = lmsr.quote(q, k, shares, b_wad)[0] if shares > 0 else 0
     return _expected_log_wealth(p, k, shares, cost, wealth_wad)

@@ -6,9 +6,9 @@ models share a verifying key, so that instance is what tells them apart."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from operator_node.zk.verify import verify_bundle
 from protocol.chain import Chain
@@ -27,7 +27,7 @@ class RegisteredModel:
     srs_path: Path
 
     @classmethod
-    def fetch(cls, chain: Chain, store: BlobStore, model_hash: bytes, workdir: Path) -> "RegisteredModel":
+    def fetch(cls, chain: Chain, store: BlobStore, model_hash: bytes, workdir: Path) -> RegisteredModel:
         record = chain.models.model(model_hash)
         if int(record.operator, 16) == 0:
             raise UnknownModel(model_hash)
@@ -37,8 +37,11 @@ class RegisteredModel:
             raise MissingSetup("the deployment record names no SRS (srs_id)", "run `hayek srs` first")
         workdir.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, blob in (("model.vk", blob_id_of(record.vk_id)), ("settings.json", blob_id_of(record.settings_id)),
-                           ("kzg.srs", srs_id)):
+        for name, blob in (
+            ("model.vk", blob_id_of(record.vk_id)),
+            ("settings.json", blob_id_of(record.settings_id)),
+            ("kzg.srs", srs_id),
+        ):
             p = workdir / name
             p.write_bytes(store.get(blob))  # the store client re-checks the content hash
             paths.append(p)
@@ -48,9 +51,15 @@ class RegisteredModel:
 def verify_registered(reg: RegisteredModel, bundle: ProofBundle, sent_input: Sequence[float]) -> tuple[float, ...]:
     """The proven output, or ProofRejected: registered vk + settings + the proof's Poseidon
     instance must give the registered model hash, and the proof must verify for the input sent."""
-    return verify_bundle(bundle, reg.vk_path, reg.settings_path, reg.srs_path,
-                         expected_model_poseidon=bundle.poseidon, sent_input=sent_input,
-                         expected_model_hash=reg.record.model_hash)
+    return verify_bundle(
+        bundle,
+        reg.vk_path,
+        reg.settings_path,
+        reg.srs_path,
+        expected_model_poseidon=bundle.poseidon,
+        sent_input=sent_input,
+        expected_model_hash=reg.record.model_hash,
+    )
 
 
 __all__ = ["ProofRejected", "RegisteredModel", "verify_registered"]

@@ -6,7 +6,7 @@ filtered to members bonded before the round opened. Anyone can recompute a commi
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from eth_abi import encode
 from eth_utils import keccak

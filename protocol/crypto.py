@@ -119,15 +119,11 @@ class BatchContext:
 
     @classmethod
     def of_batch(cls, batch: Batch, domain: Domain) -> BatchContext:
-        return cls(
-            domain.chain_id, domain.verifying_contract, batch.round, batch.member, batch.kind
-        )
+        return cls(domain.chain_id, domain.verifying_contract, batch.round, batch.member, batch.kind)
 
     @classmethod
     def of_manifest(cls, manifest: Manifest) -> BatchContext:
-        return cls(
-            manifest.chain_id, manifest.registry, manifest.round, manifest.member, manifest.kind
-        )
+        return cls(manifest.chain_id, manifest.registry, manifest.round, manifest.member, manifest.kind)
 
     def aad(self) -> bytes:
         """AAD_TAG ‖ uint256 chainId ‖ address registry ‖ uint64 round ‖ address member ‖

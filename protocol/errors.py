@@ -68,8 +68,16 @@ class ProcessError(HayekError):
 
 EXIT_CODES: dict[type[HayekError], int] = {
     family: family.exit_code
-    for family in (HayekError, InputError, ChainError, ServiceError, ProofError, TrainingError, ConfigError,
-                   ProcessError)
+    for family in (
+        HayekError,
+        InputError,
+        ChainError,
+        ServiceError,
+        ProofError,
+        TrainingError,
+        ConfigError,
+        ProcessError,
+    )
 }
 """Family -> exit code; documented in docs/ARCHITECTURE.md."""
 

@@ -27,9 +27,7 @@ class LiquidityOutOfRange(LMSRInputError):
 
     def __init__(self, b_wad: int):
         self.b_wad = b_wad
-        super().__init__(
-            f"liquidity {b_wad} outside [{MIN_LIQUIDITY_WAD}, {MAX_LIQUIDITY_WAD}] wad"
-        )
+        super().__init__(f"liquidity {b_wad} outside [{MIN_LIQUIDITY_WAD}, {MAX_LIQUIDITY_WAD}] wad")
 
 
 class PriceOutOfRange(LMSRInputError):
@@ -215,11 +213,11 @@ def exp_wad(x: int) -> int:
 
 def ln_wad(x: int) -> int:
     """solady `lnWad`: ln(x / 1e18) * 1e18 for a positive wad x, as solady computes it."""
-    r = int(0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF < (x % _U256)) << 7
-    r |= int(0xFFFFFFFFFFFFFFFF < _shr(r, x)) << 6
-    r |= int(0xFFFFFFFF < _shr(r, x)) << 5
-    r |= int(0xFFFF < _shr(r, x)) << 4
-    r |= int(0xFF < _shr(r, x)) << 3
+    r = int((x % _U256) > 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF) << 7
+    r |= int(_shr(r, x) > 0xFFFFFFFFFFFFFFFF) << 6
+    r |= int(_shr(r, x) > 0xFFFFFFFF) << 5
+    r |= int(_shr(r, x) > 0xFFFF) << 4
+    r |= int(_shr(r, x) > 0xFF) << 3
     if x <= 0:
         raise LnWadUndefined(x)
     r ^= _byte(
@@ -231,10 +229,16 @@ def ln_wad(x: int) -> int:
     def m96(a: int, b: int) -> int:
         return _wrap(a * b) >> 96
 
-    p = _wrap(m96(_wrap(43456485725739037958740375743393 + m96(
-        _wrap(24828157081833163892658089445524 + m96(
-            _wrap(3273285459638523848632254066296 + x), x)), x)), x)
-        - 11111509109440967052023855526967)
+    p = _wrap(
+        m96(
+            _wrap(
+                43456485725739037958740375743393
+                + m96(_wrap(24828157081833163892658089445524 + m96(_wrap(3273285459638523848632254066296 + x), x)), x)
+            ),
+            x,
+        )
+        - 11111509109440967052023855526967
+    )
     p = _wrap(m96(p, x) - 45023709667254063763336534515857)
     p = _wrap(m96(p, x) - 14706773417378608786704636184526)
     p = _wrap(_wrap(p * x) - _wrap(795164235651350426258249787498 << 96))
@@ -247,10 +251,7 @@ def ln_wad(x: int) -> int:
     q = _wrap(909429971244387300277376558375 + m96(x, q))
     p = _sdiv(p, q)
     p = _wrap(1677202110996718588342820967067443963516166 * p)
-    p = _wrap(
-        _wrap(16597577552685614221487285958193947469193820559219878177908093499208371 * _wrap(159 - r))
-        + p
-    )
+    p = _wrap(_wrap(16597577552685614221487285958193947469193820559219878177908093499208371 * _wrap(159 - r)) + p)
     p = _wrap(600920179829731861736702779321621459595472258049074101567377883020018308 + p)
     return p >> 174
 

@@ -6,8 +6,9 @@ and paid per item, and the prices after every fill, to the wei the contract comp
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 from protocol import lmsr
 from protocol.orders import Order
@@ -61,7 +62,9 @@ def replay(
         for o in t.executed:
             qi = view.quantities.setdefault(o.item, [0] * outcome_count)
             if is_mine:
-                view.spent[o.item] = view.spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, liquidity_wad)[0]
+                view.spent[o.item] = (
+                    view.spent.get(o.item, 0) + lmsr.quote(qi, o.outcome, o.shares_wad, liquidity_wad)[0]
+                )
                 view.held.setdefault(o.item, [0] * outcome_count)[o.outcome] += o.shares_wad
             qi[o.outcome] += o.shares_wad
             if on_fill is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from protocol.errors import InputError
 
@@ -40,7 +40,7 @@ class Order:
         return self.item | self.outcome << 32 | self.shares_wad << 40 | self.limit_wad << 136
 
     @classmethod
-    def decode(cls, word: int) -> "Order":
+    def decode(cls, word: int) -> Order:
         return cls(
             item=word & (2**32 - 1),
             outcome=(word >> 32) & 0xFF,
@@ -72,6 +72,6 @@ def decode_belief(word: int, outcome_count: int) -> list[int]:
 
 def belief_from_floats(probs: Sequence[float]) -> int:
     """Encode float probabilities; the last lane takes the rounding remainder so lanes sum to 1e18."""
-    lanes = [int(round(min(max(p, 0.0), 1.0) * WAD)) for p in probs[:-1]]
+    lanes = [round(min(max(p, 0.0), 1.0) * WAD) for p in probs[:-1]]
     lanes.append(max(WAD - sum(lanes), 0))
     return encode_belief(lanes)

@@ -75,8 +75,7 @@ class ProofRejected(ZkError):
     INVALID_PROOF = "invalid_proof"  # the proof does not verify with the registered vk
     WRONG_ARTIFACTS = "wrong_artifacts"  # vk/settings do not hash to the expected model hash
     MALFORMED = "malformed"  # not a proof of the expected shape
-    REASONS = (WRONG_MODEL, INPUT_MISMATCH, OUTPUT_MISMATCH, INVALID_PROOF, WRONG_ARTIFACTS,
-               MALFORMED)
+    REASONS = (WRONG_MODEL, INPUT_MISMATCH, OUTPUT_MISMATCH, INVALID_PROOF, WRONG_ARTIFACTS, MALFORMED)
 
     def __init__(self, reason: str, detail: str = "", expected: Any = None, got: Any = None):
         self.reason = reason
@@ -165,20 +164,24 @@ def model_hash(vk_bytes: bytes, settings_bytes: bytes, poseidon_hash_int: int) -
     """keccak256(abi.encode(bytes32 vkHash, bytes32 settingsHash, bytes32 poseidonParamsHash))
     with vkHash = keccak256(vk file), settingsHash = keccak256(settings file) and the
     Poseidon hash written big-endian (its uint256 value). Binds circuit and quantized weights."""
-    return keccak(encode(["bytes32", "bytes32", "bytes32"],
-                         [keccak(vk_bytes), keccak(settings_bytes),
-                          poseidon_bytes32(poseidon_hash_int)]))
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32"],
+            [keccak(vk_bytes), keccak(settings_bytes), poseidon_bytes32(poseidon_hash_int)],
+        )
+    )
 
 
-def check_model_hash(
-    vk_bytes: bytes, settings_bytes: bytes, poseidon: int, expected_model_hash: bytes
-) -> None:
+def check_model_hash(vk_bytes: bytes, settings_bytes: bytes, poseidon: int, expected_model_hash: bytes) -> None:
     """The vk and settings files, with the Poseidon hash, must give `expected_model_hash`."""
     got = model_hash(vk_bytes, settings_bytes, poseidon)
     if got != expected_model_hash:
-        raise ProofRejected(ProofRejected.WRONG_ARTIFACTS,
-                            "vk, settings and Poseidon hash do not give the model hash",
-                            expected_model_hash.hex(), got.hex())
+        raise ProofRejected(
+            ProofRejected.WRONG_ARTIFACTS,
+            "vk, settings and Poseidon hash do not give the model hash",
+            expected_model_hash.hex(),
+            got.hex(),
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -200,15 +203,20 @@ class ProofBundle:
         return self.instances[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"output": list(self.output), "proof": json.loads(self.proof_json),
-                "instances": [hex(v) for v in self.instances]}
+        return {
+            "output": list(self.output),
+            "proof": json.loads(self.proof_json),
+            "instances": [hex(v) for v in self.instances],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ProofBundle:
         try:
-            return cls(tuple(float(v) for v in d["output"]),
-                       json.dumps(d["proof"]).encode(),
-                       tuple(int(v, 16) for v in d["instances"]))
+            return cls(
+                tuple(float(v) for v in d["output"]),
+                json.dumps(d["proof"]).encode(),
+                tuple(int(v, 16) for v in d["instances"]),
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise ProofRejected(ProofRejected.MALFORMED, f"bad bundle: {e}") from e
 
@@ -254,49 +262,52 @@ class InstanceLayout:
         ra = settings["run_args"]
         pv = ra["param_visibility"]
         hashed_public = isinstance(pv, dict) and pv.get("Hashed", {}).get("hash_is_public") is True
-        if not (hashed_public and ra["input_visibility"] == "Public"
-                and ra["output_visibility"] == "Public"):
-            raise ProofRejected(ProofRejected.WRONG_ARTIFACTS,
-                                "settings must have hashed public params and public input/output")
+        if not (hashed_public and ra["input_visibility"] == "Public" and ra["output_visibility"] == "Public"):
+            raise ProofRejected(
+                ProofRejected.WRONG_ARTIFACTS, "settings must have hashed public params and public input/output"
+            )
         shapes = settings["model_instance_shapes"]
         if len(shapes) != 2:
             raise ProofRejected(ProofRejected.WRONG_ARTIFACTS, f"unexpected instance shapes {shapes}")
         n_in, n_out = math.prod(shapes[0]), math.prod(shapes[1])
-        return cls(int(n_in), int(n_out), int(settings["model_input_scales"][0]),
-                   int(settings["model_output_scales"][0]))
+        return cls(
+            int(n_in), int(n_out), int(settings["model_input_scales"][0]), int(settings["model_output_scales"][0])
+        )
 
 
 def check_instance_count(instances: Sequence[int], layout: InstanceLayout) -> None:
     if len(instances) != layout.n_instances:
-        raise ProofRejected(ProofRejected.MALFORMED,
-                            f"{len(instances)} instances, expected {layout.n_instances}")
+        raise ProofRejected(ProofRejected.MALFORMED, f"{len(instances)} instances, expected {layout.n_instances}")
 
 
 def check_model_instance(instances: Sequence[int], expected_poseidon: int) -> None:
     """The first instance must be the committed model's Poseidon hash (a proof from another
     model of the same architecture verifies with the same vk and differs only here)."""
     if instances[0] != expected_poseidon:
-        raise ProofRejected(ProofRejected.WRONG_MODEL,
-                            "Poseidon instance is not the committed model's parameter hash",
-                            hex(expected_poseidon), hex(instances[0]))
+        raise ProofRejected(
+            ProofRejected.WRONG_MODEL,
+            "Poseidon instance is not the committed model's parameter hash",
+            hex(expected_poseidon),
+            hex(instances[0]),
+        )
 
 
-def check_input_instances(
-    instances: Sequence[int], layout: InstanceLayout, sent_input: npt.ArrayLike
-) -> None:
+def check_input_instances(instances: Sequence[int], layout: InstanceLayout, sent_input: npt.ArrayLike) -> None:
     """The input instances must be the sent input, quantized as EZKL quantizes it."""
     n_in, scale = layout.n_inputs, layout.input_scale
     x = [float(v) for v in np.asarray(sent_input, np.float64).reshape(-1)]
     if len(x) != n_in:
-        raise ProofRejected(ProofRejected.INPUT_MISMATCH,
-                            f"sent {len(x)} features, proof has {n_in}")
+        raise ProofRejected(ProofRejected.INPUT_MISMATCH, f"sent {len(x)} features, proof has {n_in}")
     want = [signed_to_felt(quantize(v, scale)) for v in x]
-    got = list(instances[1:1 + n_in])
+    got = list(instances[1 : 1 + n_in])
     if want != got:
         i = next(j for j in range(n_in) if want[j] != got[j])
-        raise ProofRejected(ProofRejected.INPUT_MISMATCH,
-                            f"feature {i}: sent {x[i]!r}, proof has {dequantize(got[i], scale)!r}",
-                            want, got)
+        raise ProofRejected(
+            ProofRejected.INPUT_MISMATCH,
+            f"feature {i}: sent {x[i]!r}, proof has {dequantize(got[i], scale)!r}",
+            want,
+            got,
+        )
 
 
 def check_bundle_instances(
@@ -316,19 +327,14 @@ def check_bundle_instances(
 
 def proven_output(instances: Sequence[int], layout: InstanceLayout) -> tuple[float, ...]:
     """The class probabilities the output instances prove."""
-    logits = [dequantize(v, layout.output_scale) for v in instances[1 + layout.n_inputs:]]
+    logits = [dequantize(v, layout.output_scale) for v in instances[1 + layout.n_inputs :]]
     return probabilities_from_logits(logits, layout.n_classes)
 
 
-def check_claimed_output(
-    claimed: Sequence[float], proven: Sequence[float], tolerance: float = 1e-9
-) -> None:
+def check_claimed_output(claimed: Sequence[float], proven: Sequence[float], tolerance: float = 1e-9) -> None:
     """The output a bundle claims must be the proven one (within `tolerance` per class)."""
-    if len(claimed) != len(proven) or any(
-        not abs(a - b) <= tolerance for a, b in zip(claimed, proven)
-    ):
-        raise ProofRejected(ProofRejected.OUTPUT_MISMATCH,
-                            "claimed output is not the proven output", proven, claimed)
+    if len(claimed) != len(proven) or any(not abs(a - b) <= tolerance for a, b in zip(claimed, proven)):
+        raise ProofRejected(ProofRejected.OUTPUT_MISMATCH, "claimed output is not the proven output", proven, claimed)
 
 
 # --------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ revealed outcomes, so anyone can verify and train on the set."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from protocol import merkle, serde
 from protocol.errors import IntegrityError, MalformedRecord
@@ -40,7 +40,7 @@ class ListingPublication:
         )
 
     @classmethod
-    def decode(cls, data: bytes) -> "ListingPublication":
+    def decode(cls, data: bytes) -> ListingPublication:
         obj = serde.loads(data)
         if not isinstance(obj, dict) or obj.get("type") != "ListingPublication":
             raise MalformedRecord("type", "expected a ListingPublication")

@@ -56,9 +56,7 @@ SIGNATURE_BYTES = 65
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 RECORD_TYPE = "Record(uint64 round,uint64 nonce,int256[] features,uint8 label)"
-LISTED_ITEM_TYPE = (
-    "ListedItem(uint64 round,uint64 nonce,int256[] features,bytes32 labelCommitment)"
-)
+LISTED_ITEM_TYPE = "ListedItem(uint64 round,uint64 nonce,int256[] features,bytes32 labelCommitment)"
 
 _EIP712_DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -160,9 +158,7 @@ class Domain:
 
     def __post_init__(self) -> None:
         check_int(self.chain_id, "chain_id", 1, 2**256 - 1)
-        object.__setattr__(
-            self, "verifying_contract", check_address(self.verifying_contract, "verifying_contract")
-        )
+        object.__setattr__(self, "verifying_contract", check_address(self.verifying_contract, "verifying_contract"))
 
     def as_eip712(self) -> dict[str, Any]:
         return {
@@ -202,9 +198,7 @@ class ListedItem:
         check_int(self.round, "round", 0, UINT64_MAX)
         check_int(self.nonce, "nonce", 0, UINT64_MAX)
         object.__setattr__(self, "features", check_features(self.features))
-        object.__setattr__(
-            self, "label_commitment", check_bytes(self.label_commitment, "label_commitment", 32)
-        )
+        object.__setattr__(self, "label_commitment", check_bytes(self.label_commitment, "label_commitment", 32))
 
 
 Message = Record | ListedItem
@@ -222,9 +216,7 @@ class Signed(Generic[T]):
     def __post_init__(self) -> None:
         if not isinstance(self.message, (Record, ListedItem)):
             raise MalformedRecord("message", f"cannot sign a {type(self.message).__name__}")
-        object.__setattr__(
-            self, "signature", check_bytes(self.signature, "signature", SIGNATURE_BYTES)
-        )
+        object.__setattr__(self, "signature", check_bytes(self.signature, "signature", SIGNATURE_BYTES))
         object.__setattr__(self, "signer", check_address(self.signer, "signer"))
 
 
@@ -325,8 +317,7 @@ def make_records(
     """Records for one round with consecutive nonces starting at `first_nonce`."""
     rows = list(zip(features, labels, strict=True))
     return tuple(
-        Record(round=round, nonce=first_nonce + i, features=tuple(f), label=label)
-        for i, (f, label) in enumerate(rows)
+        Record(round=round, nonce=first_nonce + i, features=tuple(f), label=label) for i, (f, label) in enumerate(rows)
     )
 
 
@@ -493,11 +484,7 @@ def verify_batch(
         nonces.add(record.nonce)
         # Every record has the same number of features.
         if len(record.features) != width:
-            raise MalformedRecord(
-                f"records[{i}].features", f"{len(record.features)} features, expected {width}"
-            )
+            raise MalformedRecord(f"records[{i}].features", f"{len(record.features)} features, expected {width}")
         # The label is one of the game's outcomes.
         if num_outcomes is not None and record.label >= num_outcomes:
-            raise MalformedRecord(
-                f"records[{i}].label", f"{record.label} is not an outcome 0..{num_outcomes - 1}"
-            )
+            raise MalformedRecord(f"records[{i}].label", f"{record.label} is not an outcome 0..{num_outcomes - 1}")

@@ -102,9 +102,7 @@ def to_obj(value: Encodable) -> dict[str, Any]:
 
 def dumps(obj: Any) -> bytes:
     """Canonical JSON bytes of a plain JSON value."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
 def encode(value: Encodable) -> bytes:
@@ -162,9 +160,7 @@ def _int_list(obj: dict[str, Any], name: str, path: str) -> tuple[int, ...]:
         raise MalformedRecord(_join(path, name), f"expected a list, got {type(v).__name__}")
     for i, x in enumerate(v):
         if type(x) is not int:
-            raise MalformedRecord(
-                f"{_join(path, name)}[{i}]", f"expected an integer, got {type(x).__name__}"
-            )
+            raise MalformedRecord(f"{_join(path, name)}[{i}]", f"expected an integer, got {type(x).__name__}")
     return tuple(v)
 
 
@@ -320,9 +316,7 @@ def decode(data: bytes, expected: type[E] | None = None) -> Any:
     """Decode canonical bytes into a protocol message, optionally of an `expected` class."""
     value = from_obj(loads(data))
     if expected is not None and not isinstance(value, expected):
-        raise MalformedRecord(
-            "type", f"expected {expected.__name__}, got {type(value).__name__}"
-        )
+        raise MalformedRecord("type", f"expected {expected.__name__}, got {type(value).__name__}")
     if encode(value) != bytes(data):
         raise MalformedRecord("encoding", "not in canonical form (sorted keys, no whitespace)")
     return value

@@ -10,10 +10,9 @@ import random
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from rich.console import Console
 
 from protocol.chain import Devnet, GameParams
 from protocol.chain.devkit import DevGame
@@ -21,6 +20,7 @@ from protocol.orders import Order, belief_from_floats
 
 WAD = 10**18
 from bench_results import RESULTS, merge_results  # noqa: E402
+
 console = Console()
 
 
@@ -75,10 +75,10 @@ def bench_data(store_url: str, n_records: int = 10_000, batch: int = 1_000) -> d
     import os
     import time
 
+    from protocol.chain import dev_accounts
     from protocol.crypto import new_key, open_batch, seal_batch
     from protocol.records import Batch, Domain, make_records, sign_record, verify_batch
     from protocol.store import StoreClient
-    from protocol.chain import dev_accounts
 
     acct = dev_accounts(2)[1]
     domain = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
@@ -87,7 +87,7 @@ def bench_data(store_url: str, n_records: int = 10_000, batch: int = 1_000) -> d
     sealed = []
     t0 = time.perf_counter()
     for start in range(0, n_records, batch):
-        feats = [[rng.randrange(-10**9, 10**9) for _ in range(8)] for _ in range(batch)]
+        feats = [[rng.randrange(-(10**9), 10**9) for _ in range(8)] for _ in range(batch)]
         recs = make_records(feats, [rng.randrange(2) for _ in range(batch)], 1, start)
         b = Batch(1, acct.address, "train", tuple(sign_record(acct, r, domain) for r in recs))
         key = new_key()
@@ -124,11 +124,22 @@ def bench_onchain_verify(devnet_url: str, store_url: str, workdir: Path) -> dict
     w = [rng.normal(size=(8, 4)), rng.normal(size=4), rng.normal(size=(4, 2)), rng.normal(size=2)]
     srs = devnet_srs(12, workdir / "srs")
     game.deployment.params["srs_id"] = store.put(srs.read_bytes())
-    prover = ZkProver.build([a.astype(np.float32) for a in w], np.zeros(8), np.ones(8), workdir / "zk",
-                            rng.normal(size=(32, 8)).astype(np.float32), srs_path=srs)
+    prover = ZkProver.build(
+        [a.astype(np.float32) for a in w],
+        np.zeros(8),
+        np.ones(8),
+        workdir / "zk",
+        rng.normal(size=(32, 8)).astype(np.float32),
+        srs_path=srs,
+    )
     op = game.traders[0]
-    game.chain.models.register(op, prover.model_hash(), bytes.fromhex(store.put(prover.keys.vk_bytes())[7:]),
-                               bytes.fromhex(store.put(prover.compiled.settings_bytes())[7:]), "http://127.0.0.1:0")
+    game.chain.models.register(
+        op,
+        prover.model_hash(),
+        bytes.fromhex(store.put(prover.keys.vk_bytes())[7:]),
+        bytes.fromhex(store.put(prover.compiled.settings_bytes())[7:]),
+        "http://127.0.0.1:0",
+    )
     deploy_verifier(game.chain, game.governance)
     bind_model(game.chain, op, prover)
     bundle = prover.prove(rng.normal(size=8).tolist())
@@ -144,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     from community_node.store_server import StoreProcess
 
     ours: dict[str, float] = {}
-    with Devnet(accounts=30) as devnet, tempfile.TemporaryDirectory() as tmp, \
-            StoreProcess(tmp, max_blob_bytes=4 << 20) as store:
+    with (
+        Devnet(accounts=30) as devnet,
+        tempfile.TemporaryDirectory() as tmp,
+        StoreProcess(tmp, max_blob_bytes=4 << 20) as store,
+    ):
         with console.status("contracts: gas of list, trade, reveal, settle, redeem"):
             ours |= bench_contracts(devnet.url)
         with console.status("data: sign + encrypt + store 10,000 records, verify them, store throughput"):

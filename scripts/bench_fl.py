@@ -52,11 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_results import RESULTS, merge_results  # noqa: E402
+
 from community_node.supernode import SuperNode, node_config_arg  # noqa: E402
 from operator_node.flower import APP_DIR, RunProgress, SuperLink, fab_hash  # noqa: E402
+from operator_node.training_app.hayek_fl import task  # noqa: E402
 from protocol.runtime.flower import flower_env, flower_executable  # noqa: E402
 from protocol.runtime.processes import free_port, stop_process_group, tail, wait_for_port  # noqa: E402
-from operator_node.training_app.hayek_fl import task  # noqa: E402
 
 BASELINE_APP = Path(__file__).resolve().parent / "bench_fl_baseline_app"
 console = Console()
@@ -81,7 +82,7 @@ def make_data(work: Path, args: argparse.Namespace) -> tuple[list[Path], Path, t
     )  # fmt: skip
     X = (X * 2.0 + 1.0).astype(np.float32)  # not already standardised
     y = y.astype(np.int64)
-    X_tr, y_tr, X_te, y_te = X[args.heldout:], y[args.heldout:], X[: args.heldout], y[: args.heldout]
+    X_tr, y_tr, X_te, y_te = X[args.heldout :], y[args.heldout :], X[: args.heldout], y[: args.heldout]
     views = []
     for i, idx in enumerate(np.array_split(np.arange(len(y_tr)), args.nodes)):
         views.append(work / f"member-{i}.npz")
@@ -108,14 +109,24 @@ class StockSuperNode:
         home = self.work_dir / "flwr-home"
         home.mkdir(parents=True, exist_ok=True)
         cmd = [
-            flower_executable("flower-supernode"), "--insecure", "--superlink", self.superlink,
-            "--port", str(self.port),
-            "--node-config", node_config_arg({"data-path": str(self.data_path.resolve())}),
+            flower_executable("flower-supernode"),
+            "--insecure",
+            "--superlink",
+            self.superlink,
+            "--port",
+            str(self.port),
+            "--node-config",
+            node_config_arg({"data-path": str(self.data_path.resolve())}),
         ]
         with self.log_path.open("ab") as log_file:
             self._proc = subprocess.Popen(
-                cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=flower_env(home), cwd=self.work_dir, start_new_session=True,
+                cmd,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=flower_env(home),
+                cwd=self.work_dir,
+                start_new_session=True,
             )
         try:
             if not wait_for_port("127.0.0.1", self.port, self._proc, 60.0):
@@ -215,8 +226,13 @@ class LogStamper:
 
 
 def timed_run(
-    link: SuperLink, app: Path, config: dict[str, Any], label: str, progress: Progress,
-    poll: float, stamper: LogStamper,
+    link: SuperLink,
+    app: Path,
+    config: dict[str, Any],
+    label: str,
+    progress: Progress,
+    poll: float,
+    stamper: LogStamper,
 ) -> tuple[Path, float, dict[str, float]]:
     """`run_training` with a progress line. Returns (weights, seconds from the call to the
     weights file appearing, anatomy of its rounds); the file is watched every 20 ms, so the
@@ -239,8 +255,9 @@ def timed_run(
     t0 = time.monotonic()
     watcher.start()
     try:
-        weights = link.run_training(app, config | {"out-path": out_path}, timeout=300.0,
-                                    progress=show, poll_interval=poll)
+        weights = link.run_training(
+            app, config | {"out-path": out_path}, timeout=300.0, progress=show, poll_interval=poll
+        )
     finally:
         done.set()
         watcher.join()
@@ -280,14 +297,11 @@ def our_federation(
     return link
 
 
-def stock_federation(
-    stack: ExitStack, work: Path, views: list[Path], stamper: LogStamper
-) -> SuperLink:
+def stock_federation(stack: ExitStack, work: Path, views: list[Path], stamper: LogStamper) -> SuperLink:
     """Our SuperLink (a plain `flower-superlink`) and one stock SuperNode per view."""
     link = stack.enter_context(SuperLink(work / "operator"))
     nodes = [
-        stack.enter_context(StockSuperNode(link.address, view, work / f"member-{i}"))
-        for i, view in enumerate(views)
+        stack.enter_context(StockSuperNode(link.address, view, work / f"member-{i}")) for i, view in enumerate(views)
     ]
     for node in nodes:
         stamper.watch(node.log_path)
@@ -317,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--learning-rate", type=float, default=0.01)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--poll", type=float, default=4.0,
-                    help="seconds between `flwr ls` status polls (each costs ~1 CPU-second)")
+    ap.add_argument(
+        "--poll", type=float, default=4.0, help="seconds between `flwr ls` status polls (each costs ~1 CPU-second)"
+    )
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
@@ -330,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.monotonic()
     load_before = os.getloadavg()[0]
     if load_before > 1.0:
-        console.print(f"[yellow]load average {load_before:.1f} on {os.cpu_count()} cores: "
-                      "other processes will inflate the timings[/yellow]")
+        console.print(
+            f"[yellow]load average {load_before:.1f} on {os.cpu_count()} cores: "
+            "other processes will inflate the timings[/yellow]"
+        )
     work = Path(tempfile.mkdtemp(prefix="bench-fl-"))
     out: dict[str, float] = {}
     anatomy: dict[str, dict[str, float]] = {}
@@ -341,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         "local-epochs": args.local_epochs, "learning-rate": args.learning_rate,
         "batch-size": args.batch_size, "optimizer": "adam", "l2": 1e-4, "seed": args.seed,
     }  # fmt: skip
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TimeElapsedColumn(), console=console)
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
     try:
         views, heldout, (X_tr, y_tr, X_te, y_te) = make_data(work, args)
         approved = work / "approved.txt"
@@ -366,20 +384,28 @@ def main(argv: list[str] | None = None) -> int:
             with ExitStack() as both:
                 ours_stack, ours = federation(
                     f"ours: SuperLink + {args.nodes} guarded SuperNodes, DP on",
-                    lambda st: our_federation(st, work / "ours-dp", views, approved, True, stamper))
+                    lambda st: our_federation(st, work / "ours-dp", views, approved, True, stamper),
+                )
                 both.enter_context(ours_stack)
                 base = app = None
                 if not args.no_baseline:
                     app = baseline_app(work)
                     base_stack, base = federation(
                         f"baseline: SuperLink + {args.nodes} stock SuperNodes",
-                        lambda st: stock_federation(st, work / "baseline", views, stamper))
+                        lambda st: stock_federation(st, work / "baseline", views, stamper),
+                    )
                     both.enter_context(base_stack)
 
                 def run(link: SuperLink, app_dir: Path, rounds: int, label: str) -> tuple:
-                    return timed_run(link, app_dir, cfg | {"num-server-rounds": rounds},
-                                     f"{label}, {rounds} round{'s' if rounds > 1 else ''}",
-                                     progress, args.poll, stamper)
+                    return timed_run(
+                        link,
+                        app_dir,
+                        cfg | {"num-server-rounds": rounds},
+                        f"{label}, {rounds} round{'s' if rounds > 1 else ''}",
+                        progress,
+                        args.poll,
+                        stamper,
+                    )
 
                 _, t1, _ = run(ours, APP_DIR, 1, "ours, DP on")
                 if base is not None:
@@ -396,11 +422,18 @@ def main(argv: list[str] | None = None) -> int:
             # -- accuracy: ours with DP off (the federated optimisation) against central
             stack, link = federation(
                 f"ours: SuperLink + {args.nodes} guarded SuperNodes, DP off",
-                lambda st: our_federation(st, work / "ours-nodp", views, approved, False, stamper))
+                lambda st: our_federation(st, work / "ours-nodp", views, approved, False, stamper),
+            )
             with stack:
                 w_fl, _, anatomy["ours, DP off"] = timed_run(
-                    link, APP_DIR, cfg | {"num-server-rounds": R}, f"ours, DP off, {R} rounds",
-                    progress, args.poll, stamper)
+                    link,
+                    APP_DIR,
+                    cfg | {"num-server-rounds": R},
+                    f"ours, DP off, {R} rounds",
+                    progress,
+                    args.poll,
+                    stamper,
+                )
             out["fl_log_loss"], out["fl_accuracy"] = accuracy(w_fl, heldout)
 
             scale = task.load_scale(w_fl)  # the pooled standardisation of the FL run
@@ -411,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                 l2=1e-4, seed=args.seed,
             )  # fmt: skip
             out["central_log_loss"], out["central_accuracy"] = task.evaluate(
-                params, task.standardize(X_te, scale), y_te)
+                params, task.standardize(X_te, scale), y_te
+            )
     except BaseException:
         console.print(f"[red]failed; logs kept in {work}[/red]")
         args.keep = True
@@ -430,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.nodes} nodes x {(args.rows - args.heldout) // args.nodes} rows, {args.features} features, "
         f"{args.heldout} held out; logreg (2-way softmax), adam, lr {args.learning_rate}, batch {args.batch_size}, "
         f"{args.local_epochs} local epochs/round, runs of 1 and {R} rounds; central: {R * args.local_epochs} epochs; "
-        f"DP clip {DP['dp_clip']}, epsilon {DP['dp_epsilon']}, delta {DP['dp_delta']}; {load}")
+        f"DP clip {DP['dp_clip']}, epsilon {DP['dp_epsilon']}, delta {DP['dp_delta']}; {load}"
+    )
     console.print("round anatomy (s, from SuperNode log stamps; see LogStamper.anatomy):")
     for name, a in anatomy.items():
         console.print(f"  {name:14s} " + "  ".join(f"{k} {v:.2f}" for k, v in a.items()))

@@ -41,12 +41,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_results import RESULTS, merge_results  # noqa: E402
+
 from community_node.node import CommunityNode, NodeConfig  # noqa: E402
 from community_node.store_server import StoreProcess  # noqa: E402
+from hayek.demo import split_csv, write_default_dataset  # noqa: E402
 from operator_node.node import OperatorConfig, OperatorNode  # noqa: E402
 from protocol.chain import Devnet, GameParams  # noqa: E402
 from protocol.chain.devkit import DevGame  # noqa: E402
-from hayek.demo import split_csv, write_default_dataset  # noqa: E402
 from protocol.records import from_fixed  # noqa: E402
 from protocol.store import BlobStore, StoreClient  # noqa: E402
 
@@ -73,8 +74,13 @@ class LogRegModel:
     def __init__(self, w: np.ndarray, mu: np.ndarray, sd: np.ndarray, vk_id: str, settings_id: str):
         self.w, self.mu, self.sd = w, mu, sd
         self.model_hash = keccak(np.concatenate([w, mu, sd]).tobytes())
-        self.artifacts: dict[str, Any] = {"w": w.tolist(), "mu": mu.tolist(), "sd": sd.tolist(),
-                                          "vk_id": vk_id, "settings_id": settings_id}
+        self.artifacts: dict[str, Any] = {
+            "w": w.tolist(),
+            "mu": mu.tolist(),
+            "sd": sd.tolist(),
+            "vk_id": vk_id,
+            "settings_id": settings_id,
+        }
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         z = self.w[0] + ((np.asarray(X, dtype=np.float64) - self.mu) / self.sd) @ self.w[1:]
@@ -96,8 +102,13 @@ class PrefitPipeline:
         return LogRegModel(self.w, self.mu, self.sd, vk_id, settings_id)
 
     def load(self, artifacts: dict[str, Any]) -> LogRegModel:
-        return LogRegModel(np.asarray(artifacts["w"]), np.asarray(artifacts["mu"]), np.asarray(artifacts["sd"]),
-                           artifacts["vk_id"], artifacts["settings_id"])
+        return LogRegModel(
+            np.asarray(artifacts["w"]),
+            np.asarray(artifacts["mu"]),
+            np.asarray(artifacts["sd"]),
+            artifacts["vk_id"],
+            artifacts["settings_id"],
+        )
 
 
 def operator_pipelines(members: list[CommunityNode], store: BlobStore) -> list[PrefitPipeline]:
@@ -123,8 +134,7 @@ def one_round(workdir: Path, passes: int, seed: int) -> dict[str, float]:
         store_proc = stack.enter_context(StoreProcess(workdir / "store"))
         store = StoreClient(store_proc.url)
         params = GameParams(committee_size=COMMITTEE, max_items_per_member=per_member)
-        game = DevGame.launch(devnet.url, n_members=MEMBERS, n_traders=OPERATORS, params=params,
-                              fund_wad=100 * WAD)
+        game = DevGame.launch(devnet.url, n_members=MEMBERS, n_traders=OPERATORS, params=params, fund_wad=100 * WAD)
         g = game.chain.game
 
         # Warm-up (not timed): members import their share and publish round 1's batch.
@@ -138,9 +148,16 @@ def one_round(workdir: Path, passes: int, seed: int) -> dict[str, float]:
             node.step()
             members.append(node)
         pipelines = operator_pipelines(members, store)  # training: not timed
-        operators = [OperatorNode(OperatorConfig(home=workdir / f"op{j}", endpoint="", bankroll_fraction=0.5,
-                                                 passes=passes), game.traders[j], game.chain, store, p)
-                     for j, p in enumerate(pipelines)]
+        operators = [
+            OperatorNode(
+                OperatorConfig(home=workdir / f"op{j}", endpoint="", bankroll_fraction=0.5, passes=passes),
+                game.traders[j],
+                game.chain,
+                store,
+                p,
+            )
+            for j, p in enumerate(pipelines)
+        ]
 
         marks = [time.perf_counter()]
 
@@ -159,7 +176,7 @@ def one_round(workdir: Path, passes: int, seed: int) -> dict[str, float]:
         game.to_phase(rnd, "trading")
         for pass_ in range(passes):  # rotating order, as in the demo
             order = list(range(OPERATORS))
-            for j in order[pass_ % OPERATORS:] + order[: pass_ % OPERATORS]:
+            for j in order[pass_ % OPERATORS :] + order[: pass_ % OPERATORS]:
                 operators[j].trade(rnd)
         mark()
         game.to_phase(rnd, "revealing")
@@ -194,11 +211,16 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-round-") as t:
             run = one_round(Path(t), args.passes, seed=7 + k)
         runs.append(run)
-        print(f"run {k + 1}: total {run['total']:.2f} s, {run['trades']} trade txs · "
-              + " · ".join(f"{p} {run[p]:.2f}" for p in PHASES), flush=True)
+        print(
+            f"run {k + 1}: total {run['total']:.2f} s, {run['trades']} trade txs · "
+            + " · ".join(f"{p} {run[p]:.2f}" for p in PHASES),
+            flush=True,
+        )
     totals = [r["total"] for r in runs]
-    res = {"round_e2e_s": round(statistics.median(totals), 2),
-           "round_e2e_breakdown": {p: round(statistics.median(r[p] for r in runs), 2) for p in PHASES}}
+    res = {
+        "round_e2e_s": round(statistics.median(totals), 2),
+        "round_e2e_breakdown": {p: round(statistics.median(r[p] for r in runs), 2) for p in PHASES},
+    }
     print(json.dumps(res | {"runs_s": [round(t, 2) for t in totals]}, indent=1))
     if not args.no_write:
         merge_results(res, args.out)

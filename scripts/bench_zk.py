@@ -27,14 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_results import RESULTS, merge_results  # noqa: E402
+
 from operator_node import zk  # noqa: E402
 
 D, HIDDEN = 8, 4
 
 
-def default_model(
-    d: int = D, hidden: int = HIDDEN, seed: int = 0
-) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+def default_model(d: int = D, hidden: int = HIDDEN, seed: int = 0) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
     """(weights, mean, std, raw feature rows) of the benchmark's model: an MLP trained on a
     synthetic non-linear task whose raw features have means ~N(0, 2) and stds in [0.5, 2]."""
     from operator_node.training_app.hayek_fl import task
@@ -43,21 +42,24 @@ def default_model(
     mean = rng.normal(0.0, 2.0, d)
     std = rng.uniform(0.5, 2.0, d)
     Z = rng.standard_normal((1000, d))
-    y = (Z[:, 0] + 0.5 * Z[:, 1] - Z[:, 2] * Z[:, 3] + 0.3 * rng.standard_normal(1000) > 0)
+    y = Z[:, 0] + 0.5 * Z[:, 1] - Z[:, 2] * Z[:, 3] + 0.3 * rng.standard_normal(1000) > 0
     model = "mlp" if hidden else "logreg"
-    params = task.train(task.init_params(model, d, 2, max(hidden, 1), seed), Z.astype(np.float32),
-                        y.astype(np.int64), epochs=30, seed=seed)
+    params = task.train(
+        task.init_params(model, d, 2, max(hidden, 1), seed),
+        Z.astype(np.float32),
+        y.astype(np.int64),
+        epochs=30,
+        seed=seed,
+    )
     return params, mean, std, mean + std * Z
 
 
 def _pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, int(round(q * (len(s) - 1)))))]
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
-def bench_ours(
-    workdir: Path, n_proofs: int, n_error: int
-) -> tuple[dict[str, Any], Path, np.ndarray]:
+def bench_ours(workdir: Path, n_proofs: int, n_error: int) -> tuple[dict[str, Any], Path, np.ndarray]:
     weights, mean, std, X = default_model()
     t0 = time.perf_counter()
     prover = zk.ZkProver.build(weights, mean, std, workdir, X[:64])
@@ -73,17 +75,17 @@ def bench_ours(
     vtimes = []
     for i, b in enumerate(bundles):
         t0 = time.perf_counter()
-        zk.verify_bundle(b, prover.keys.vk_path, c.settings_path, prover.srs_path,
-                         prover.poseidon, X[100 + i])
+        zk.verify_bundle(b, prover.keys.vk_path, c.settings_path, prover.srs_path, prover.poseidon, X[100 + i])
         vtimes.append(time.perf_counter() - t0)
     # output error against the float model on fresh inputs from the data distribution
     rng = np.random.default_rng(7)
     Xe = mean + std * rng.standard_normal((n_error, len(mean)))
     ref = zk.reference_proba(weights, mean, std, Xe)
-    err = max(float(np.max(np.abs(np.array(zk.witness_proba(c, x)) - ref[i])))
-              for i, x in enumerate(Xe))
-    proof_err = max(float(np.max(np.abs(np.array(b.output) - zk.reference_proba(
-        weights, mean, std, X[100 + i : 101 + i])[0]))) for i, b in enumerate(bundles))
+    err = max(float(np.max(np.abs(np.array(zk.witness_proba(c, x)) - ref[i]))) for i, x in enumerate(Xe))
+    proof_err = max(
+        float(np.max(np.abs(np.array(b.output) - zk.reference_proba(weights, mean, std, X[100 + i : 101 + i])[0])))
+        for i, b in enumerate(bundles)
+    )
     out = {
         "prove_p50_s": statistics.median(times),
         "prove_p95_s": _pct(times, 0.95),
@@ -101,9 +103,7 @@ def bench_ours(
     return out, c.onnx_path, X
 
 
-def bench_ezkl_default(
-    onnx_path: Path, X: np.ndarray, workdir: Path, n_proofs: int
-) -> dict[str, Any]:
+def bench_ezkl_default(onnx_path: Path, X: np.ndarray, workdir: Path, n_proofs: int) -> dict[str, Any]:
     """Same graph, EZKL's calibrated settings (hashed params, public input/output)."""
     import ezkl
 
@@ -134,8 +134,7 @@ def bench_ezkl_default(
         with zk.ezkl_quiet():
             t0 = time.perf_counter()
             ezkl.gen_witness(str(w / "input.json"), str(compiled), str(w / "witness.json"))
-            ezkl.prove(str(w / "witness.json"), str(compiled), str(pk),
-                       str(w / "proof.json"), str(srs))
+            ezkl.prove(str(w / "witness.json"), str(compiled), str(pk), str(w / "proof.json"), str(srs))
             times.append(time.perf_counter() - t0)
     return {
         "prove_ezkl_default_s": statistics.median(times),
@@ -154,8 +153,9 @@ def bench_breast_cancer(workdir: Path, n_proofs: int) -> dict[str, Any]:
 
     X, y = load_breast_cancer(return_X_y=True)
     mean, std = X.mean(0), X.std(0)
-    params = task.train(task.init_params("logreg", 30, 2), ((X - mean) / std).astype(np.float32),
-                        y.astype(np.int64), epochs=20)
+    params = task.train(
+        task.init_params("logreg", 30, 2), ((X - mean) / std).astype(np.float32), y.astype(np.int64), epochs=20
+    )
     prover = zk.ZkProver.build(params, mean, std, workdir, X[::4])
     times = []
     for i in range(n_proofs):
@@ -163,11 +163,14 @@ def bench_breast_cancer(workdir: Path, n_proofs: int) -> dict[str, Any]:
         prover.prove(X[i])
         times.append(time.perf_counter() - t0)
     ref = zk.reference_proba(params, mean, std, X[1::3])
-    err = max(float(np.max(np.abs(np.array(zk.witness_proba(prover.compiled, x)) - ref[i])))
-              for i, x in enumerate(X[1::3]))
-    return {"zk_bc_logreg_prove_p50_s": statistics.median(times),
-            "zk_bc_logreg_max_output_error": err,
-            "zk_bc_logreg_logrows": prover.compiled.logrows}
+    err = max(
+        float(np.max(np.abs(np.array(zk.witness_proba(prover.compiled, x)) - ref[i]))) for i, x in enumerate(X[1::3])
+    )
+    return {
+        "zk_bc_logreg_prove_p50_s": statistics.median(times),
+        "zk_bc_logreg_max_output_error": err,
+        "zk_bc_logreg_logrows": prover.compiled.logrows,
+    }
 
 
 def _round(v: Any) -> Any:
@@ -177,8 +180,7 @@ def _round(v: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--proofs", type=int, default=10)
     ap.add_argument("--error-inputs", type=int, default=200)

@@ -16,11 +16,11 @@ from pathlib import Path
 def main() -> None:
     from ape import networks
 
-    from protocol.chain import Chain, GameParams, deploy
     from hayek.cli.chain_cmds import governance_account
+    from protocol.chain import Chain, GameParams, deploy
 
     provider = networks.provider
-    uri = getattr(provider, "http_uri", None) or getattr(provider, "uri")
+    uri = getattr(provider, "http_uri", None) or provider.uri
     chain = Chain(uri)
     gov = governance_account(int(chain.w3.eth.chain_id))
     dep = deploy(chain, gov, GameParams(), progress=print)

@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from operator_node.strategy import kelly_orders  # noqa: E402
-from protocol import lmsr  # noqa: E402
+from operator_node.strategy import kelly_orders
+from protocol import lmsr
 
 WAD = 10**18
 NAMES = ("A good", "B good'", "C weak")
@@ -134,8 +134,7 @@ def run(s: Setting, verbose: bool = True) -> list[dict]:
             print(
                 f"  round {r}: market {res['market']:.3f}  average {res['average']:.3f}  "
                 f"models {m[0]:.3f} {m[1]:.3f} {m[2]:.3f}  passes {res['passes']} "
-                f"(last {res['last_pass_tokens']:.3f} tok)  wealth "
-                + " ".join(f"{w:6.1f}" for w in res["wealth"])
+                f"(last {res['last_pass_tokens']:.3f} tok)  wealth " + " ".join(f"{w:6.1f}" for w in res["wealth"])
             )
     return out
 
@@ -159,13 +158,22 @@ def summary(s: Setting, seeds: list[int]) -> dict:
 
 def show(s: Setting, m: dict) -> str:
     head = f"b={s.b:<4} f={s.fraction:<4} passes={s.passes:<2}{'q' if s.until_quiet else ' '}"
-    rounds = " | ".join(f"r{r} {a:+.3f} [{lo:+.3f},{hi:+.3f}] best {b:+.3f}" for r, (a, lo, hi, b) in enumerate(m["rounds"]))
+    rounds = " | ".join(
+        f"r{r} {a:+.3f} [{lo:+.3f},{hi:+.3f}] best {b:+.3f}" for r, (a, lo, hi, b) in enumerate(m["rounds"])
+    )
     return f"{head} mkt-avg per round: {rounds} | wealth " + " ".join(f"{w:.0f}" for w in m["wealth"])
 
 
 GRID = [  # (b, fraction, passes)
-    (0.5, 0.33, 3), (0.5, 0.33, 6), (0.3, 0.33, 3), (0.2, 0.33, 3), (0.2, 0.33, 6),
-    (0.1, 0.33, 3), (0.1, 0.33, 10), (0.3, 0.5, 6), (0.6, 1.0, 6),
+    (0.5, 0.33, 3),
+    (0.5, 0.33, 6),
+    (0.3, 0.33, 3),
+    (0.2, 0.33, 3),
+    (0.2, 0.33, 6),
+    (0.1, 0.33, 3),
+    (0.1, 0.33, 10),
+    (0.3, 0.5, 6),
+    (0.6, 1.0, 6),
 ]
 
 
@@ -186,16 +194,29 @@ def main() -> None:
     t0 = time.time()
     if a.sweep:
         seeds = list(range(a.seeds))
-        print(f"market - plain average, mean [min, max over the 3 rotation offsets], and market - best model;"
-              f" {len(seeds)} seeds (negative = market better)")
+        print(
+            f"market - plain average, mean [min, max over the 3 rotation offsets], and market - best model;"
+            f" {len(seeds)} seeds (negative = market better)"
+        )
         for b, f, passes in GRID:
             s = Setting(b=b, fraction=f, passes=passes, rounds=a.rounds, items=a.items)
             print(show(s, summary(s, seeds)), flush=True)
     else:
-        s = Setting(b=a.b, fraction=a.fraction, passes=a.passes, until_quiet=a.until_quiet,
-                    quiet_tokens=a.quiet_tokens, rounds=a.rounds, items=a.items, seed=a.seed, offset=a.offset)
-        print(f"b={s.b} fraction={s.fraction} passes={s.passes}{' until quiet' if s.until_quiet else ''} "
-              f"seed={s.seed} offset={s.offset}; models: {', '.join(NAMES)}")
+        s = Setting(
+            b=a.b,
+            fraction=a.fraction,
+            passes=a.passes,
+            until_quiet=a.until_quiet,
+            quiet_tokens=a.quiet_tokens,
+            rounds=a.rounds,
+            items=a.items,
+            seed=a.seed,
+            offset=a.offset,
+        )
+        print(
+            f"b={s.b} fraction={s.fraction} passes={s.passes}{' until quiet' if s.until_quiet else ''} "
+            f"seed={s.seed} offset={s.offset}; models: {', '.join(NAMES)}"
+        )
         run(s)
         if a.seeds > 1:
             print(show(s, summary(s, list(range(a.seeds)))))

@@ -13,10 +13,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
-
 from web3 import Web3
 
-from protocol.chain import Chain, Deployment, Devnet, GameParams, deploy as deploy_contracts, dev_accounts
+from protocol.chain import Chain, Deployment, Devnet, GameParams, dev_accounts
+from protocol.chain import deploy as deploy_contracts
 from protocol.errors import InvalidOption, MissingSetup
 
 WAD = 10**18
@@ -32,7 +32,9 @@ def governance_account(chain_id: int) -> LocalAccount:
         return Account.from_key(key)
     if chain_id == DEVNET_CHAIN_ID:
         return dev_accounts(1)[0]
-    raise MissingSetup("no governance key for this network", "set HAYEK_GOVERNANCE_KEY (the devnet uses its dev account)")
+    raise MissingSetup(
+        "no governance key for this network", "set HAYEK_GOVERNANCE_KEY (the devnet uses its dev account)"
+    )
 
 
 @click.command()
@@ -58,8 +60,13 @@ def devnet(port: int, accounts: int) -> None:
 
 @click.command()
 @click.option("--rpc", default="http://127.0.0.1:8545", show_default=True, help="JSON-RPC URL of the node")
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_RECORD, show_default=True,
-              help="where to write the deployment record the nodes read")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_RECORD,
+    show_default=True,
+    help="where to write the deployment record the nodes read",
+)
 @click.option("--outcomes", type=int, default=2, show_default=True, help="K, outcomes per item")
 @click.option("--committee-size", type=int, default=3, show_default=True)
 @click.option("--max-items-per-member", type=int, default=64, show_default=True)
@@ -67,14 +74,26 @@ def devnet(port: int, accounts: int) -> None:
 @click.option("--fixed-seed", default=None, help="hex seed: FixedRandomness instead of block hashes (tests)")
 @click.option("--mint", "mint_to", multiple=True, help="ADDRESS:TOKENS to mint (repeatable)")
 @click.option("--json", "as_json", is_flag=True, help="print the record as JSON")
-def deploy(rpc: str, out: Path, outcomes: int, committee_size: int, max_items_per_member: int,
-           min_bond: float, fixed_seed: str | None, mint_to: tuple[str, ...], as_json: bool) -> None:
+def deploy(
+    rpc: str,
+    out: Path,
+    outcomes: int,
+    committee_size: int,
+    max_items_per_member: int,
+    min_bond: float,
+    fixed_seed: str | None,
+    mint_to: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Deploy token, registries and game to any EVM node; write the deployment record."""
     chain = Chain(rpc)
     gov = governance_account(int(chain.w3.eth.chain_id))
     params = GameParams(
-        outcome_count=outcomes, committee_size=committee_size, max_items_per_member=max_items_per_member,
-        min_bond_wad=int(min_bond * WAD), fixed_seed=bytes.fromhex(fixed_seed) if fixed_seed else None,
+        outcome_count=outcomes,
+        committee_size=committee_size,
+        max_items_per_member=max_items_per_member,
+        min_bond_wad=int(min_bond * WAD),
+        fixed_seed=bytes.fromhex(fixed_seed) if fixed_seed else None,
     )
     mints = []
     for m in mint_to:
@@ -109,12 +128,19 @@ def status(deployment: Path, round_: int | None, address: str | None) -> None:
     t.add_column("field")
     t.add_column("value", justify="right")
     now = chain.now()
-    for k, end in (("listingEnds", info.listing_ends), ("tradingEnds", info.trading_ends),
-                   ("revealEnds", info.reveal_ends)):
+    for k, end in (
+        ("listingEnds", info.listing_ends),
+        ("tradingEnds", info.trading_ends),
+        ("revealEnds", info.reveal_ends),
+    ):
         t.add_row(k, f"{end} ({end - now:+d} s)")
     t.add_row("itemCount", str(info.item_count))
-    for k, wad in (("subsidyWad", info.subsidy_wad), ("collectedWad", info.collected_wad),
-                   ("obligationsWad", info.obligations_wad), ("paidOutWad", info.paid_out_wad)):
+    for k, wad in (
+        ("subsidyWad", info.subsidy_wad),
+        ("collectedWad", info.collected_wad),
+        ("obligationsWad", info.obligations_wad),
+        ("paidOutWad", info.paid_out_wad),
+    ):
         t.add_row(k, f"{wad / WAD:,.4f}")
     t.add_row("committee", "\n".join(g.committee(rnd)) or "-")
     if address:
@@ -136,8 +162,9 @@ def _chain(deployment: Path) -> Chain:
     return Chain(dep.rpc_url, dep)
 
 
-deployment_opt = click.option("--deployment", type=click.Path(path_type=Path, exists=True),
-                              default=DEFAULT_RECORD, show_default=True)
+deployment_opt = click.option(
+    "--deployment", type=click.Path(path_type=Path, exists=True), default=DEFAULT_RECORD, show_default=True
+)
 
 
 @round_.command("open")
@@ -147,8 +174,9 @@ deployment_opt = click.option("--deployment", type=click.Path(path_type=Path, ex
 @click.option("--listing-secs", type=int, default=600, show_default=True)
 @click.option("--trading-secs", type=int, default=600, show_default=True)
 @click.option("--reveal-secs", type=int, default=600, show_default=True)
-def open_round(deployment: Path, items: int, liquidity: float, listing_secs: int, trading_secs: int,
-               reveal_secs: int) -> None:
+def open_round(
+    deployment: Path, items: int, liquidity: float, listing_secs: int, trading_secs: int, reveal_secs: int
+) -> None:
     """Open the next round funded for --items items (governance key: HAYEK_GOVERNANCE_KEY, or
     the devnet's dev account). Approves the subsidy from the governance account."""
     from protocol.lmsr import max_loss_up

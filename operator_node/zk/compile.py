@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from operator_node.zk.circuit import CompiledModel, ZkSettings
 from operator_node.zk.ezkl_runtime import call, ezkl
 from operator_node.zk.files import atomic_write, sha256_file
 from operator_node.zk.onnx_export import architecture_hash, count_hashed_params, onnx_forward, onnx_info
-from operator_node.zk.circuit import CompiledModel, ZkSettings
 from operator_node.zk.witness import mock_check, witness_outputs
 from protocol.proofs import ZkError, probabilities_from_logits
 
@@ -111,13 +111,19 @@ def compile_model(
             f"{architecture_hash(onnx_path)}|{sha256_file(tmp / 'settings.json')}".encode()
         ).hexdigest()[:24]
         info = {
-            "key": key, "circuit_id": circuit_id, "onnx_sha256": onnx_sha,
+            "key": key,
+            "circuit_id": circuit_id,
+            "onnx_sha256": onnx_sha,
             "settings": asdict(resolved),
-            "n_features": d, "n_classes": k, "n_outputs": int(s["model_instance_shapes"][-1][-1]),
+            "n_features": d,
+            "n_classes": k,
+            "n_outputs": int(s["model_instance_shapes"][-1][-1]),
             "input_scale": int(s["model_input_scales"][0]),
-            "output_scale": int(s["model_output_scales"][0]), "num_rows": int(s["num_rows"]),
+            "output_scale": int(s["model_output_scales"][0]),
+            "num_rows": int(s["num_rows"]),
             "hashed_params": count_hashed_params(onnx_path),
-            "calibration_max_error": worst, "calibration_rows": len(rows),
+            "calibration_max_error": worst,
+            "calibration_rows": len(rows),
         }
         (tmp / "compiled.json").write_text(json.dumps(info, indent=1, sort_keys=True))
         for f in ("witness.json", "input.json"):
@@ -138,8 +144,7 @@ def _fit_logrows(ez: Any, tmp: Path, settings: ZkSettings, rows: np.ndarray) -> 
     onnx_p, settings_p, compiled_p = tmp / "model.onnx", tmp / "settings.json", tmp / "network.ezkl"
 
     def build(s: ZkSettings) -> dict[str, Any]:
-        call("gen_settings", ez.gen_settings, str(onnx_p), str(settings_p),
-             py_run_args=s.run_args())
+        call("gen_settings", ez.gen_settings, str(onnx_p), str(settings_p), py_run_args=s.run_args())
         _canonical_settings(settings_p)
         call("compile_circuit", ez.compile_circuit, str(onnx_p), str(compiled_p), str(settings_p))
         return json.loads(settings_p.read_text())
@@ -166,12 +171,19 @@ def _load_compiled(meta_path: Path) -> CompiledModel:
     info = json.loads(meta_path.read_text())
     cdir = meta_path.parent
     return CompiledModel(
-        key=info["key"], circuit_id=info["circuit_id"], onnx_path=cdir / "model.onnx",
+        key=info["key"],
+        circuit_id=info["circuit_id"],
+        onnx_path=cdir / "model.onnx",
         compiled_path=cdir / "network.ezkl",
-        settings_path=cdir / "settings.json", settings=ZkSettings(**info["settings"]),
-        n_features=info["n_features"], n_classes=info["n_classes"], n_outputs=info["n_outputs"],
-        input_scale=info["input_scale"], output_scale=info["output_scale"],
-        num_rows=info["num_rows"], hashed_params=info["hashed_params"],
+        settings_path=cdir / "settings.json",
+        settings=ZkSettings(**info["settings"]),
+        n_features=info["n_features"],
+        n_classes=info["n_classes"],
+        n_outputs=info["n_outputs"],
+        input_scale=info["input_scale"],
+        output_scale=info["output_scale"],
+        num_rows=info["num_rows"],
+        hashed_params=info["hashed_params"],
         calibration_max_error=info["calibration_max_error"],
         calibration_rows=info["calibration_rows"],
     )

@@ -28,8 +28,16 @@ def create_evm_verifier(
     with tempfile.TemporaryDirectory() as t:
         abi = Path(t) / "verifier.abi"
         try:
-            run_async("create_evm_verifier", ezkl().create_evm_verifier, str(vk_path),
-                      str(settings_path), str(sol_path), str(abi), str(srs_path), reusable)
+            run_async(
+                "create_evm_verifier",
+                ezkl().create_evm_verifier,
+                str(vk_path),
+                str(settings_path),
+                str(sol_path),
+                str(abi),
+                str(srs_path),
+                reusable,
+            )
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as e:
@@ -46,8 +54,7 @@ def create_evm_vka(
     little-endian word count, then the 32-byte words."""
     vka_path = Path(vka_path)
     vka_path.parent.mkdir(parents=True, exist_ok=True)
-    run_async("create_evm_vka", ezkl().create_evm_vka, str(vk_path), str(settings_path),
-              str(vka_path), str(srs_path))
+    run_async("create_evm_vka", ezkl().create_evm_vka, str(vk_path), str(settings_path), str(vka_path), str(srs_path))
     return read_vka(vka_path)
 
 
@@ -57,7 +64,7 @@ def read_vka(vka_path: str | Path) -> list[bytes]:
     n = int.from_bytes(raw[:8], "little")
     if len(raw) != 8 + 32 * n:
         raise ZkError(f"{vka_path}: not a VKA file ({len(raw)} bytes for {n} words)")
-    return [raw[8 + 32 * i: 40 + 32 * i] for i in range(n)]
+    return [raw[8 + 32 * i : 40 + 32 * i] for i in range(n)]
 
 
 def vka_words(vk_path: str | Path, settings_path: str | Path, srs_path: str | Path) -> list[bytes]:
@@ -73,6 +80,11 @@ def encode_evm_calldata(bundle: ProofBundle, vka_path: str | Path | None = None)
     with tempfile.TemporaryDirectory() as t:
         pp, cd = Path(t) / "proof.json", Path(t) / "calldata.bin"
         pp.write_bytes(bundle.proof_json)
-        out = call("encode_evm_calldata", ezkl().encode_evm_calldata, str(pp), str(cd),
-                   None if vka_path is None else str(vka_path))
+        out = call(
+            "encode_evm_calldata",
+            ezkl().encode_evm_calldata,
+            str(pp),
+            str(cd),
+            None if vka_path is None else str(vka_path),
+        )
     return bytes(out)

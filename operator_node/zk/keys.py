@@ -42,8 +42,15 @@ def setup_keys(compiled: CompiledModel, srs_path: str | Path, workdir: str | Pat
         return pair
     kdir.mkdir(parents=True, exist_ok=True)
     tvk, tpk = kdir / f".vk.{os.getpid()}.tmp", kdir / f".pk.{os.getpid()}.tmp"
-    call("setup", ez.setup, str(compiled.compiled_path), str(tvk), str(tpk),
-         srs_path=str(srs_path), disable_selector_compression=False)
+    call(
+        "setup",
+        ez.setup,
+        str(compiled.compiled_path),
+        str(tvk),
+        str(tpk),
+        srs_path=str(srs_path),
+        disable_selector_compression=False,
+    )
     tpk.replace(pair.pk_path)
     tvk.replace(pair.vk_path)
     return pair

@@ -50,8 +50,13 @@ def _check_weights(weights: Sequence[np.ndarray]) -> tuple[int, int, int]:
         d, h, k = w.shape[0], 0, w.shape[1]
     elif len(ws) == 4:
         w1, b1, w2, b2 = ws
-        ok = (w1.ndim == 2 and b1.shape == (w1.shape[1],) and w2.ndim == 2
-              and w2.shape[0] == w1.shape[1] and b2.shape == (w2.shape[1],))
+        ok = (
+            w1.ndim == 2
+            and b1.shape == (w1.shape[1],)
+            and w2.ndim == 2
+            and w2.shape[0] == w1.shape[1]
+            and b2.shape == (w2.shape[1],)
+        )
         if not ok:
             raise InvalidModelWeights(f"bad MLP shapes {[a.shape for a in ws]}")
         d, h, k = w1.shape[0], w1.shape[1], w2.shape[1]
@@ -121,16 +126,22 @@ def export_onnx(
     nodes: list[Any] = []
     cur = "features"
     if not fold_standardisation:
-        inits += [numpy_helper.from_array(m.astype(np.float32), "mean"),
-                  numpy_helper.from_array((1.0 / s).astype(np.float32), "inv_std")]
-        nodes += [helper.make_node("Sub", [cur, "mean"], ["centred"]),
-                  helper.make_node("Mul", ["centred", "inv_std"], ["standardised"])]
+        inits += [
+            numpy_helper.from_array(m.astype(np.float32), "mean"),
+            numpy_helper.from_array((1.0 / s).astype(np.float32), "inv_std"),
+        ]
+        nodes += [
+            helper.make_node("Sub", [cur, "mean"], ["centred"]),
+            helper.make_node("Mul", ["centred", "inv_std"], ["standardised"]),
+        ]
         cur = "standardised"
     for i, (w, b) in enumerate(layers):
         last = i == len(layers) - 1
         out = "logits" if last else f"pre{i}"
-        inits += [numpy_helper.from_array(w.astype(np.float32), f"W{i}"),
-                  numpy_helper.from_array(b.astype(np.float32), f"b{i}")]
+        inits += [
+            numpy_helper.from_array(w.astype(np.float32), f"W{i}"),
+            numpy_helper.from_array(b.astype(np.float32), f"b{i}"),
+        ]
         nodes.append(helper.make_node("Gemm", [cur, f"W{i}", f"b{i}"], [out]))
         cur = out
         if not last:
@@ -138,17 +149,22 @@ def export_onnx(
             cur = f"act{i}"
     n_out = layers[-1][0].shape[1]
     graph = helper.make_graph(
-        nodes, "hayek_model",
+        nodes,
+        "hayek_model",
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, [1, d])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, n_out])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-                              producer_name="hayek")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)], producer_name="hayek")
     model.ir_version = ONNX_IR_VERSION
-    meta = {"format": GRAPH_FORMAT, "n_features": str(d), "n_classes": str(k),
-            "hidden": str(h), "standardisation": "folded" if fold_standardisation else "explicit",
-            "output": "binary_logit" if k == 2 else "logits"}
+    meta = {
+        "format": GRAPH_FORMAT,
+        "n_features": str(d),
+        "n_classes": str(k),
+        "hidden": str(h),
+        "standardisation": "folded" if fold_standardisation else "explicit",
+        "output": "binary_logit" if k == 2 else "logits",
+    }
     helper.set_model_props(model, meta)
     onnx.checker.check_model(model)
     path = Path(path)
@@ -157,12 +173,10 @@ def export_onnx(
     return path
 
 
-def reference_proba(
-    weights: Sequence[np.ndarray], mean: Any, std: Any, X: np.ndarray
-) -> np.ndarray:
+def reference_proba(weights: Sequence[np.ndarray], mean: Any, std: Any, X: np.ndarray) -> np.ndarray:
     """The float model the circuit approximates: softmax of the MLP / logistic regression on
     standardised features, shape (n, K) — the training app's `predict_proba` on (X-mean)/std."""
-    d, h, k = _check_weights(weights)
+    d, h, _k = _check_weights(weights)
     m, s = _check_standardisation(mean, std, d)
     z = (np.asarray(X, np.float64).reshape(-1, d) - m) / s
     ws = [np.asarray(a, np.float64) for a in weights]
@@ -191,8 +205,7 @@ def onnx_forward(model: Any, X: np.ndarray) -> tuple[np.ndarray, float]:
     return (logits (n, m), the largest magnitude any value takes, input included)."""
     from onnx import numpy_helper
 
-    vals: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i).astype(np.float64)
-                                   for i in model.graph.initializer}
+    vals: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in model.graph.initializer}
     vals["features"] = np.asarray(X, np.float64)
     peak = float(np.abs(vals["features"]).max(initial=0.0))
     for node in model.graph.node:
@@ -225,12 +238,19 @@ def architecture_hash(onnx_path: str | Path) -> str:
         return [dim.dim_value or dim.dim_param for dim in v.type.tensor_type.shape.dim]
 
     desc = {
-        "ir": m.ir_version, "opset": [(o.domain, o.version) for o in m.opset_import],
+        "ir": m.ir_version,
+        "opset": [(o.domain, o.version) for o in m.opset_import],
         "inputs": [(v.name, shape(v)) for v in g.input],
         "outputs": [(v.name, shape(v)) for v in g.output],
-        "nodes": [(n.op_type, list(n.input), list(n.output),
-                   sorted((a.name, repr(helper.get_attribute_value(a))) for a in n.attribute))
-                  for n in g.node],
+        "nodes": [
+            (
+                n.op_type,
+                list(n.input),
+                list(n.output),
+                sorted((a.name, repr(helper.get_attribute_value(a))) for a in n.attribute),
+            )
+            for n in g.node
+        ],
         "params": [(i.name, list(i.dims), i.data_type) for i in g.initializer],
     }
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()

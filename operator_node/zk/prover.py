@@ -49,8 +49,9 @@ class ZkProver:
     def __post_init__(self) -> None:
         # EZKL's prover does not fail but hangs when the proving key is another circuit's
         if self.keys.circuit_id != self.compiled.circuit_id:
-            raise ZkError(f"keys are for circuit {self.keys.circuit_id}, "
-                          f"the model compiles to {self.compiled.circuit_id}")
+            raise ZkError(
+                f"keys are for circuit {self.keys.circuit_id}, the model compiles to {self.compiled.circuit_id}"
+            )
         self.srs_path = Path(self.srs_path)
 
     @classmethod
@@ -63,15 +64,18 @@ class ZkProver:
         calibration_data: np.ndarray,
         settings: ZkSettings | None = None,
         srs_path: str | Path | None = None,
-    ) -> "ZkProver":
+    ) -> ZkProver:
         """export_onnx → compile_model → SRS (devnet unless given) → setup_keys; cached."""
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=workdir) as t:
             onnx_path = export_onnx(weights, mean, std, Path(t) / "model.onnx")
             compiled = compile_model(onnx_path, workdir, calibration_data, settings)
-        srs = (ceremony_srs(srs_path, compiled.logrows) if srs_path is not None
-               else devnet_srs(compiled.logrows, workdir / "srs"))
+        srs = (
+            ceremony_srs(srs_path, compiled.logrows)
+            if srs_path is not None
+            else devnet_srs(compiled.logrows, workdir / "srs")
+        )
         return cls(compiled, setup_keys(compiled, srs, workdir), Path(srs))
 
     @property
@@ -97,15 +101,26 @@ class ZkProver:
             td = Path(t)
             (td / "input.json").write_text(input_json(x))
             try:
-                call("gen_witness", ez.gen_witness, str(td / "input.json"),
-                     str(self.compiled.compiled_path), str(td / "witness.json"))
-                call("prove", ez.prove, str(td / "witness.json"), str(self.compiled.compiled_path),
-                     str(self.keys.pk_path), str(td / "proof.json"), str(self.srs_path))
+                call(
+                    "gen_witness",
+                    ez.gen_witness,
+                    str(td / "input.json"),
+                    str(self.compiled.compiled_path),
+                    str(td / "witness.json"),
+                )
+                call(
+                    "prove",
+                    ez.prove,
+                    str(td / "witness.json"),
+                    str(self.compiled.compiled_path),
+                    str(self.keys.pk_path),
+                    str(td / "proof.json"),
+                    str(self.srs_path),
+                )
             except ZkError as e:
                 raise ProvingFailed(f"{e} (is the input within the calibrated range?)") from e
             proof_json = (td / "proof.json").read_bytes()
         instances = proof_instances(proof_json)
-        out = instances[1 + self.compiled.n_features:]
+        out = instances[1 + self.compiled.n_features :]
         logits = [dequantize(v, self.compiled.output_scale) for v in out]
-        return ProofBundle(probabilities_from_logits(logits, self.compiled.n_classes),
-                           proof_json, tuple(instances))
+        return ProofBundle(probabilities_from_logits(logits, self.compiled.n_classes), proof_json, tuple(instances))

@@ -48,8 +48,7 @@ def verify_bundle(
         expected_model_poseidon = int.from_bytes(expected_model_poseidon, "big")
     # 1. the registered artifacts
     if expected_model_hash is not None:
-        check_model_hash(vk_path.read_bytes(), settings_path.read_bytes(), expected_model_poseidon,
-                         expected_model_hash)
+        check_model_hash(vk_path.read_bytes(), settings_path.read_bytes(), expected_model_poseidon, expected_model_hash)
     layout = InstanceLayout.from_settings(json.loads(settings_path.read_text()))
     # 2., 3. the committed model and the input that was sent
     instances = check_bundle_instances(bundle, layout, expected_model_poseidon, sent_input)
@@ -58,8 +57,7 @@ def verify_bundle(
         pp = Path(t) / "proof.json"
         pp.write_bytes(bundle.proof_json)
         try:
-            ok = call("verify", ez.verify, str(pp), str(settings_path), str(vk_path),
-                      str(srs_path), reduced_srs=False)
+            ok = call("verify", ez.verify, str(pp), str(settings_path), str(vk_path), str(srs_path), reduced_srs=False)
         except ZkError as e:
             raise ProofRejected(ProofRejected.INVALID_PROOF, str(e)) from e
     if not ok:

@@ -16,7 +16,6 @@ from operator_node.zk.ezkl_runtime import call, ezkl
 from protocol.proofs import ZkError, dequantize, felt_from_le_hex, probabilities_from_logits
 
 
-
 def input_json(x: np.ndarray) -> str:
     """EZKL's input file for one raw feature vector."""
     return json.dumps({"input_data": [[float(v) for v in np.asarray(x, np.float64).reshape(-1)]]})
@@ -75,9 +74,7 @@ def mock_input(compiled: CompiledModel, input_vector: Sequence[float]) -> bool:
             return False
 
 
-def poseidon_params_hash(
-    compiled: CompiledModel, sample_input: Sequence[float] | None = None
-) -> int:
+def poseidon_params_hash(compiled: CompiledModel, sample_input: Sequence[float] | None = None) -> int:
     """The Poseidon hash of the circuit's quantized parameters, as an int in [0, P).
 
     Runs `gen_witness` without keys (~0.1 s) and reads
@@ -88,6 +85,7 @@ def poseidon_params_hash(
     with tempfile.TemporaryDirectory() as t:
         td = Path(t)
         (td / "input.json").write_text(input_json(x))
-        w = call("gen_witness", ez.gen_witness, str(td / "input.json"),
-                 str(compiled.compiled_path), str(td / "witness.json"))
+        w = call(
+            "gen_witness", ez.gen_witness, str(td / "input.json"), str(compiled.compiled_path), str(td / "witness.json")
+        )
     return felt_from_le_hex(w["processed_params"]["poseidon_hash"][0])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -21,8 +22,20 @@ from protocol.orders import Order
 B = TypeVar("B", bound="Bound")
 
 __all__ = [
-    "Bound", "Chain", "CommunityRegistry", "ContractReverted", "EventMissing", "Listing", "ModelRecord",
-    "ModelRegistry", "PredictionGame", "Redeemed", "RoundInfo", "Token", "Traded", "Trader",
+    "Bound",
+    "Chain",
+    "CommunityRegistry",
+    "ContractReverted",
+    "EventMissing",
+    "Listing",
+    "ModelRecord",
+    "ModelRegistry",
+    "PredictionGame",
+    "Redeemed",
+    "RoundInfo",
+    "Token",
+    "Traded",
+    "Trader",
 ]
 
 
@@ -97,19 +110,19 @@ class Chain:
         return bound
 
     @property
-    def game(self) -> "PredictionGame":
+    def game(self) -> PredictionGame:
         return self._bind(PredictionGame, "PredictionGame")
 
     @property
-    def registry(self) -> "CommunityRegistry":
+    def registry(self) -> CommunityRegistry:
         return self._bind(CommunityRegistry, "CommunityRegistry")
 
     @property
-    def models(self) -> "ModelRegistry":
+    def models(self) -> ModelRegistry:
         return self._bind(ModelRegistry, "ModelRegistry")
 
     @property
-    def token(self) -> "Token":
+    def token(self) -> Token:
         return self._bind(Token, "CommunityToken")
 
     # ------------------------------------------------------------ transactions
@@ -120,8 +133,7 @@ class Chain:
         if sel in self._errors:
             name, names, types = self._errors[sel]
             values = [
-                Web3.to_checksum_address(v) if t == "address" else v
-                for t, v in zip(types, abi_decode(types, blob[4:]))
+                Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, blob[4:]))
             ]
             return ContractReverted(name, dict(zip(names, values)), raw)
         return ContractReverted("UnknownError", {"data": raw}, raw)
@@ -229,9 +241,7 @@ class CommunityRegistry(Bound):
     def withdraw_bond(self, member: LocalAccount, amount_wad: int) -> TxReceipt:
         return self.send(member, "withdrawBond", amount_wad)
 
-    def commit_batch(
-        self, member: LocalAccount, round: int, root: bytes, count: int, manifest_id: bytes
-    ) -> TxReceipt:
+    def commit_batch(self, member: LocalAccount, round: int, root: bytes, count: int, manifest_id: bytes) -> TxReceipt:
         return self.send(member, "commitBatch", round, root, count, manifest_id)
 
     def set_app_approval(self, governance: LocalAccount, fab_hash: bytes, approved: bool = True) -> TxReceipt:
@@ -275,8 +285,13 @@ class ModelRegistry(Bound):
 class PredictionGame(Bound):
     # ---------------------------------------------------------------- actions
     def open_round(
-        self, governance: LocalAccount, subsidy_wad: int, liquidity_wad: int,
-        listing_secs: int, trading_secs: int, reveal_secs: int,
+        self,
+        governance: LocalAccount,
+        subsidy_wad: int,
+        liquidity_wad: int,
+        listing_secs: int,
+        trading_secs: int,
+        reveal_secs: int,
     ) -> int:
         r = self.send(governance, "openRound", subsidy_wad, liquidity_wad, listing_secs, trading_secs, reveal_secs)
         return int(self.events(r, "RoundOpened")[0]["round"])
@@ -291,8 +306,14 @@ class PredictionGame(Bound):
         return self.send(member, "list", round, list(commitments), items_root, key_hash)
 
     def trade(
-        self, trader: LocalAccount, round: int, model_hash: bytes, orders: Sequence[Order],
-        beliefs: Sequence[int], max_cost_wad: int, gas: int | None = None,
+        self,
+        trader: LocalAccount,
+        round: int,
+        model_hash: bytes,
+        orders: Sequence[Order],
+        beliefs: Sequence[int],
+        max_cost_wad: int,
+        gas: int | None = None,
     ) -> TxReceipt:
         """Buy `orders` (packed into the contract's uint256 words here) with one encoded belief
         per order; reverts CostAboveMax if they would cost more than `max_cost_wad`."""

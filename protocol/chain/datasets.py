@@ -11,8 +11,8 @@ from typing import Any
 
 from protocol.chain.contracts import Chain
 from protocol.chain.views import Listing
-from protocol.crypto import open_batch
 from protocol.content import BLOB_ID_PREFIX, check_blob_id
+from protocol.crypto import open_batch
 from protocol.errors import IntegrityError
 from protocol.publication import ListingPublication, check_listing, check_revealed
 from protocol.records import Domain, Manifest, Record, Signed, verify_batch
@@ -59,8 +59,14 @@ def committed_batches(chain: Chain, round: int | None = None) -> list[CommittedB
     filters: dict[str, Any] = {"round": round} if round is not None else {}
     logs = chain.registry.logs("BatchCommitted", from_block=chain.deployment.deployed_block, **filters)
     return [
-        CommittedBatch(int(e["round"]), e["member"], bytes(e["merkleRoot"]), int(e["recordCount"]),
-                       blob_id_of(e["manifestId"]), int(e["blockNumber"]))
+        CommittedBatch(
+            int(e["round"]),
+            e["member"],
+            bytes(e["merkleRoot"]),
+            int(e["recordCount"]),
+            blob_id_of(e["manifestId"]),
+            int(e["blockNumber"]),
+        )
         for e in logs
     ]
 
@@ -76,9 +82,12 @@ def _is_member(chain: Chain):  # type: ignore[no-untyped-def]
     return check
 
 
-def listing_publications(chain: Chain, store: BlobStore, round: int,
-                         checked: dict[tuple[Any, ...], ListingPublication] | None = None,
-                         ) -> list[tuple[Listing, ListingPublication]]:
+def listing_publications(
+    chain: Chain,
+    store: BlobStore,
+    round: int,
+    checked: dict[tuple[Any, ...], ListingPublication] | None = None,
+) -> list[tuple[Listing, ListingPublication]]:
     """Each on-chain listing of `round` with its checked publication (features, commitments).
 
     `checked` remembers publications already checked, by (round, member, first item, count,
@@ -105,8 +114,16 @@ def listing_publications(chain: Chain, store: BlobStore, round: int,
         if found is None:
             raise MissingPublication(round, member)
         pub = ListingPublication.decode(store.get(found.blob_id))
-        check_listing(pub, domain, is_member, member=member, round=round, commitments=commitments,
-                      onchain_items_root=listing.items_root, onchain_key_hash=listing.key_hash)
+        check_listing(
+            pub,
+            domain,
+            is_member,
+            member=member,
+            round=round,
+            commitments=commitments,
+            onchain_items_root=listing.items_root,
+            onchain_key_hash=listing.key_hash,
+        )
         if checked is not None:
             checked[key] = pub
         out.append((listing, pub))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -63,8 +64,16 @@ def deploy(
     else:
         randomness = create("FixedRandomness", params.fixed_seed)
     game = create(
-        "PredictionGame", token, registry, models, randomness, governance.address, treasury,
-        params.outcome_count, params.committee_size, params.max_items_per_member,
+        "PredictionGame",
+        token,
+        registry,
+        models,
+        randomness,
+        governance.address,
+        treasury,
+        params.outcome_count,
+        params.committee_size,
+        params.max_items_per_member,
     )
     dep = Deployment(
         chain_id=int(w3.eth.chain_id),

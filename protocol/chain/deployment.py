@@ -28,7 +28,7 @@ class Deployment:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "Deployment":
+    def load(cls, path: Path) -> Deployment:
         return cls(**json.loads(Path(path).read_text()))
 
     @property

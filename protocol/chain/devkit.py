@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -75,10 +76,11 @@ class DevGame:
         rpc_url: str,
         n_members: int = 5,
         n_traders: int = 3,
-        params: GameParams = GameParams(),
+        params: GameParams | None = None,
         fund_wad: int = 10_000 * WAD,
         bond: bool = True,
-    ) -> "DevGame":
+    ) -> DevGame:
+        params = params or GameParams()
         accts = dev_accounts(1 + n_members + n_traders)
         gov, members, traders = accts[0], accts[1 : 1 + n_members], accts[1 + n_members :]
         chain = Chain(rpc_url)
@@ -139,9 +141,7 @@ class DevGame:
 
     def list(self, listing: CommitteeListing, items_root: bytes | None = None) -> CommitteeListing:
         root = items_root or keccak(b"".join(listing.commitments))
-        r = self.chain.game.list_items(
-            listing.member, listing.round, listing.commitments, root, keccak(listing.key)
-        )
+        r = self.chain.game.list_items(listing.member, listing.round, listing.commitments, root, keccak(listing.key))
         listing.first_item = int(self.chain.game.events(r, "Listed")[0]["firstItem"])
         return listing
 

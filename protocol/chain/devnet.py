@@ -43,9 +43,7 @@ def free_port() -> int:
 def dev_accounts(n: int = 10) -> list[LocalAccount]:
     """The first `n` accounts of anvil's development mnemonic."""
     Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)
-    ]
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
 
 
 class Devnet:
@@ -63,12 +61,24 @@ class Devnet:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "Devnet":
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+    def start(self, timeout: float = 15.0) -> Devnet:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 (anvil keeps it)
         self.proc = subprocess.Popen(
-            [anvil_binary(), "--port", str(self.port), "--accounts", str(self.accounts),
-             "--mnemonic", DEV_MNEMONIC, "--balance", "10000", "--silent"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ},
+            [
+                anvil_binary(),
+                "--port",
+                str(self.port),
+                "--accounts",
+                str(self.accounts),
+                "--mnemonic",
+                DEV_MNEMONIC,
+                "--balance",
+                "10000",
+                "--silent",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
         )
         w3 = Web3(HTTPProvider(self.url))
         deadline = time.monotonic() + timeout
@@ -78,7 +88,7 @@ class Devnet:
             try:
                 if w3.is_connected():
                     return self
-            except Exception:  # noqa: BLE001 - not listening yet
+            except Exception:
                 pass
             time.sleep(0.05)
         self.stop()
@@ -93,7 +103,7 @@ class Devnet:
                 self.proc.kill()
         self.proc = None
 
-    def __enter__(self) -> "Devnet":
+    def __enter__(self) -> Devnet:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -25,8 +25,13 @@ class ModelVerifier(Bound):
     """ModelVerifier.sol: `bind` a registered model hash to its circuit, `verifyInference`."""
 
     def bind(
-        self, operator: LocalAccount, model_hash: bytes, vk_hash: bytes, settings_hash: bytes,
-        poseidon: int, vka: Sequence[bytes],
+        self,
+        operator: LocalAccount,
+        model_hash: bytes,
+        vk_hash: bytes,
+        settings_hash: bytes,
+        poseidon: int,
+        vka: Sequence[bytes],
     ) -> TxReceipt:
         """Bind `model_hash` = keccak256(abi.encode(vk_hash, settings_hash, poseidon)) to the
         Poseidon instance and the VKA (registered with the reusable verifier); operator only."""

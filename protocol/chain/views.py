@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from protocol.orders import Order, decode_belief
 
@@ -48,12 +49,41 @@ class RoundInfo:
         return {"trading": self.listing_ends, "revealing": self.trading_ends, "settleable": self.reveal_ends}[phase]
 
     @classmethod
-    def decode(cls, row: Sequence[Any]) -> "RoundInfo":
-        (listing_ends, trading_ends, reveal_ends, open_block, liquidity, subsidy, reserved, item_count,
-         listing_count, status, elected, collected, obligations, paid_out, treasury_return) = row
-        return cls(int(listing_ends), int(trading_ends), int(reveal_ends), int(open_block), int(liquidity),
-                   int(subsidy), int(reserved), int(item_count), int(listing_count), STATUSES[int(status)],
-                   bool(elected), int(collected), int(obligations), int(paid_out), int(treasury_return))
+    def decode(cls, row: Sequence[Any]) -> RoundInfo:
+        (
+            listing_ends,
+            trading_ends,
+            reveal_ends,
+            open_block,
+            liquidity,
+            subsidy,
+            reserved,
+            item_count,
+            listing_count,
+            status,
+            elected,
+            collected,
+            obligations,
+            paid_out,
+            treasury_return,
+        ) = row
+        return cls(
+            int(listing_ends),
+            int(trading_ends),
+            int(reveal_ends),
+            int(open_block),
+            int(liquidity),
+            int(subsidy),
+            int(reserved),
+            int(item_count),
+            int(listing_count),
+            STATUSES[int(status)],
+            bool(elected),
+            int(collected),
+            int(obligations),
+            int(paid_out),
+            int(treasury_return),
+        )
 
 
 @dataclass(frozen=True)
@@ -71,10 +101,19 @@ class Listing:
     payout_owed_wad: int
 
     @classmethod
-    def decode(cls, row: Sequence[Any]) -> "Listing":
+    def decode(cls, row: Sequence[Any]) -> Listing:
         member, first, count, revealed, voided, root, key_hash, collected, owed = row
-        return cls(str(member), int(first), int(count), bool(revealed), bool(voided), bytes(root),
-                   bytes(key_hash), int(collected), int(owed))
+        return cls(
+            str(member),
+            int(first),
+            int(count),
+            bool(revealed),
+            bool(voided),
+            bytes(root),
+            bytes(key_hash),
+            int(collected),
+            int(owed),
+        )
 
     @property
     def items(self) -> range:
@@ -91,7 +130,7 @@ class Trader:
     redeemed: bool
 
     @classmethod
-    def decode(cls, row: Sequence[Any]) -> "Trader":
+    def decode(cls, row: Sequence[Any]) -> Trader:
         h, cost, positions, redeemed = row
         return cls(bytes(h), int(cost), int(positions), bool(redeemed))
 
@@ -111,10 +150,17 @@ class Traded:
     block_number: int | None = None
 
     @classmethod
-    def decode(cls, args: Mapping[str, Any], block_number: int | None = None) -> "Traded":
-        return cls(int(args["round"]), str(args["trader"]), bytes(args["modelHash"]), int(args["costWad"]),
-                   tuple(Order.decode(int(w)) for w in args["orders"]), tuple(int(b) for b in args["beliefs"]),
-                   tuple(int(s) for s in args["skipped"]), block_number)
+    def decode(cls, args: Mapping[str, Any], block_number: int | None = None) -> Traded:
+        return cls(
+            int(args["round"]),
+            str(args["trader"]),
+            bytes(args["modelHash"]),
+            int(args["costWad"]),
+            tuple(Order.decode(int(w)) for w in args["orders"]),
+            tuple(int(b) for b in args["beliefs"]),
+            tuple(int(s) for s in args["skipped"]),
+            block_number,
+        )
 
     def skipped(self, n: int) -> bool:
         """Whether orders[n] was skipped (its limit price was passed when the trade ran)."""
@@ -143,9 +189,16 @@ class Redeemed:
     block_number: int | None = None
 
     @classmethod
-    def decode(cls, args: Mapping[str, Any], block_number: int | None = None) -> "Redeemed":
-        return cls(int(args["round"]), str(args["trader"]), bytes(args["modelHash"]), int(args["payoutWad"]),
-                   int(args["refundWad"]), int(args["profitWad"]), block_number)
+    def decode(cls, args: Mapping[str, Any], block_number: int | None = None) -> Redeemed:
+        return cls(
+            int(args["round"]),
+            str(args["trader"]),
+            bytes(args["modelHash"]),
+            int(args["payoutWad"]),
+            int(args["refundWad"]),
+            int(args["profitWad"]),
+            block_number,
+        )
 
     @property
     def amount_wad(self) -> int:

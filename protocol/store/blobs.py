@@ -12,8 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from protocol.errors import BlobNotFound, BlobTooLarge, IntegrityError, StoreError
 from protocol import serde
+from protocol.errors import BlobNotFound, BlobTooLarge, IntegrityError, StoreError
 from protocol.serde import check_blob_id
 
 blob_id = serde.blob_id
@@ -122,9 +122,7 @@ class StoreClient:
             raise BlobTooLarge(len(data), self.max_blob_bytes)
         blob_id = serde.blob_id(data)
         path = self._url(blob_id)
-        response = self._request(
-            "PUT", path, content=data, headers={"content-type": "application/octet-stream"}
-        )
+        response = self._request("PUT", path, content=data, headers={"content-type": "application/octet-stream"})
         if response.status_code in (200, 201):
             return blob_id
         if response.status_code == 413:
@@ -147,9 +145,7 @@ class StoreClient:
                     raise BlobNotFound(blob_id)
                 if response.status_code != 200:
                     response.read()
-                    raise StoreError(
-                        self.base_url + path, _error_detail(response), response.status_code
-                    )
+                    raise StoreError(self.base_url + path, _error_detail(response), response.status_code)
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+
 def write_status(path: Path, status: dict[str, Any]) -> dict[str, Any]:
     """Replace a node's status.json (stamped with the time and the writer's pid) atomically:
     what `hayek member status` and devnet drivers read to see where the node stands."""
@@ -38,7 +39,7 @@ class LocalDB:
     def close(self) -> None:
         self.db.close()
 
-    def tx(self) -> "Transaction":
+    def tx(self) -> Transaction:
         """`with db.tx():` — one SQLite transaction (BEGIN IMMEDIATE ... COMMIT/ROLLBACK)."""
         return Transaction(self.db)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from protocol.chain import Chain, Deployment
 from hayek.cli import main
+from protocol.chain import Chain, Deployment
 
 pytestmark = pytest.mark.integration
 

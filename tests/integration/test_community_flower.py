@@ -38,8 +38,11 @@ def test_supernodes_of_community_nodes_train_only_approved_apps(game: DevGame, s
     game.chain.registry.set_app_approval(game.governance, bytes.fromhex(fab))
     heldout = tmp_path / "heldout.npz"
     rows = write_csv(tmp_path / "heldout.csv", 400, seed=99)
-    np.savez(heldout, X=np.array([[v / 1e9 for v in f] for f, _ in rows], np.float32),
-             y=np.array([y for _, y in rows], np.int64))
+    np.savez(
+        heldout,
+        X=np.array([[v / 1e9 for v in f] for f, _ in rows], np.float32),
+        y=np.array([y for _, y in rows], np.int64),
+    )
 
     with ExitStack() as stack:
         link = stack.enter_context(SuperLink(tmp_path / "link"))
@@ -47,8 +50,11 @@ def test_supernodes_of_community_nodes_train_only_approved_apps(game: DevGame, s
         for sn in supernodes:
             sn.wait_registered(60)
         # Execute: an approved run trains on the members' own views.
-        out = link.run_training(APP_DIR, {"n-features": 3, "num-server-rounds": 2, "local-epochs": 5,
-                                          "out-path": tmp_path / "w.npz"}, timeout=300)
+        out = link.run_training(
+            APP_DIR,
+            {"n-features": 3, "num-server-rounds": 2, "local-epochs": 5, "out-path": tmp_path / "w.npz"},
+            timeout=300,
+        )
         params, scale = task.load_params(out), task.load_scale(out)
         X, y = task.load_view(heldout)
         _, acc = task.evaluate(params, task.standardize(X, scale), y)
@@ -60,8 +66,9 @@ def test_supernodes_of_community_nodes_train_only_approved_apps(game: DevGame, s
         for n in nodes:
             n.step()  # syncs the approved list from the chain
         with pytest.raises(TrainingFailed) as err:
-            link.run_training(APP_DIR, {"n-features": 3, "num-server-rounds": 1, "out-path": tmp_path / "w2.npz"},
-                              timeout=300)
+            link.run_training(
+                APP_DIR, {"n-features": 3, "num-server-rounds": 1, "out-path": tmp_path / "w2.npz"}, timeout=300
+            )
         assert "refused" in err.value.details
         assert not (tmp_path / "w2.npz").exists()
 

@@ -40,8 +40,9 @@ def write_csv(path: Path, n: int, seed: int) -> list[tuple[tuple[int, ...], int]
 def make_nodes(game: DevGame, store_url: str, tmp_path: Path, rows_each: int = 30) -> tuple[list[CommunityNode], dict]:
     nodes, imported = [], {}
     for i, m in enumerate(game.members):
-        node = CommunityNode(NodeConfig(home=tmp_path / f"m{i}", batch_size=12, listing_size=4),
-                             m, game.chain, StoreClient(store_url))
+        node = CommunityNode(
+            NodeConfig(home=tmp_path / f"m{i}", batch_size=12, listing_size=4), m, game.chain, StoreClient(store_url)
+        )
         path = tmp_path / f"m{i}.csv"
         imported[m.address] = write_csv(path, rows_each, seed=i)
         node.import_csv(path, "outcome", ["id"], holdback=0.3, seed=i)
@@ -98,7 +99,8 @@ def test_training_view_is_what_the_node_published(game: DevGame, store_url: str,
     assert b is not None
     expected = [rows[i] for i in b.row_ids]
     assert [tuple(to_fixed(float(v)) for v in x) for x in view["X"]] == [f for f, _ in expected] or np.allclose(
-        view["X"], np.array([[v / 1e9 for v in f] for f, _ in expected], dtype=np.float32))
+        view["X"], np.array([[v / 1e9 for v in f] for f, _ in expected], dtype=np.float32)
+    )
     assert list(view["y"]) == [y for _, y in expected]
 
 

@@ -43,11 +43,28 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
     homes, procs, logs = {}, {}, {}
 
     def start(addr: str) -> None:
-        logs[addr] = open(homes[addr] / "run.log", "ab")
+        logs[addr] = open(homes[addr] / "run.log", "ab")  # noqa: SIM115 (closed when the node stops)
         procs[addr] = subprocess.Popen(
-            hayek("member", "run", "--home", str(homes[addr]), "--deployment", str(dep_path), "--store", store_url,
-                  "--keystore", str(homes[addr] / "key.json"), "--batch-size", "10", "--listing-size", "4"),
-            env=env, stdout=logs[addr], stderr=subprocess.STDOUT, start_new_session=True,
+            hayek(
+                "member",
+                "run",
+                "--home",
+                str(homes[addr]),
+                "--deployment",
+                str(dep_path),
+                "--store",
+                store_url,
+                "--keystore",
+                str(homes[addr] / "key.json"),
+                "--batch-size",
+                "10",
+                "--listing-size",
+                "4",
+            ),
+            env=env,
+            stdout=logs[addr],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     try:
@@ -57,10 +74,29 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
             (home / "key.json").write_text(json.dumps(Account.encrypt(m.key, PASSWORD)))
             homes[m.address] = home
             write_csv(home / "data.csv", 30, seed=i)
-            subprocess.run(hayek("member", "import", "--home", str(home), "--deployment", str(dep_path),
-                                 "--store", store_url, "--keystore", str(home / "key.json"),
-                                 "--csv", str(home / "data.csv"), "--label-column", "outcome", "--drop-columns", "id"),
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                hayek(
+                    "member",
+                    "import",
+                    "--home",
+                    str(home),
+                    "--deployment",
+                    str(dep_path),
+                    "--store",
+                    store_url,
+                    "--keystore",
+                    str(home / "key.json"),
+                    "--csv",
+                    str(home / "data.csv"),
+                    "--label-column",
+                    "outcome",
+                    "--drop-columns",
+                    "id",
+                ),
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             start(m.address)
         rnd = game.open_round(WAD // 2, items=12)
         committee = [a.address for a in game.elect(rnd)]
@@ -79,7 +115,9 @@ def test_killed_committee_member_resumes_and_reveals(game: DevGame, store_url: s
         try:
             wait_for(lambda: all(lst.revealed for lst in g.listings(rnd)), 300, "every listing revealed")
         except AssertionError as e:
-            raise AssertionError(f"{e}; restarted node's log:\n{(homes[victim] / 'run.log').read_text()[-3000:]}")
+            raise AssertionError(
+                f"{e}; restarted node's log:\n{(homes[victim] / 'run.log').read_text()[-3000:]}"
+            ) from e
         assert g.phase(rnd) == "revealing"  # before the deadline
 
         # The node records the reveal (and publishes the key) just after its transaction lands.

@@ -16,8 +16,16 @@ pytestmark = pytest.mark.integration
 
 
 def play(tmp_path: Path, faults: bool) -> tuple[Demo, dict]:
-    cfg = DemoConfig(workdir=tmp_path / "demo", members=3, operators=2, rounds=2, items_per_round=6,
-                     inject_faults=faults, summary=tmp_path / "summary.json", plots=not faults)
+    cfg = DemoConfig(
+        workdir=tmp_path / "demo",
+        members=3,
+        operators=2,
+        rounds=2,
+        items_per_round=6,
+        inject_faults=faults,
+        summary=tmp_path / "summary.json",
+        plots=not faults,
+    )
     demo = Demo(cfg)
     summary = demo.run()
     assert json.loads(json.dumps(summary)) == summary  # JSON as written
@@ -49,7 +57,9 @@ def check_game(demo: Demo, summary: dict) -> None:
     # Profit attribution: the per-round profits (from Redeemed events) are the registry's records.
     assert len(onchain["models"]) == 2 * 2  # a model per operator and round
     for model in onchain["models"]:
-        per_round = [m["profit"] for s in summary["rounds"] for m in s["models"] if m["model_hash"] == model["model_hash"]]
+        per_round = [
+            m["profit"] for s in summary["rounds"] for m in s["models"] if m["model_hash"] == model["model_hash"]
+        ]
         assert len(per_round) == model["rounds_traded"] == 1
         assert abs(per_round[0] - model["cumulative_profit"]) < 1e-9
     # Every operator redeemed: nothing is owed by the game any more.

@@ -103,11 +103,15 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
     with SuperLink(root / "operator") as link:
         nodes = [
             SuperNode(
-                link.address, view, approved=approved, refusals=root / f"refusals-{i}.jsonl",
+                link.address,
+                view,
+                approved=approved,
+                refusals=root / f"refusals-{i}.jsonl",
                 work_dir=root / f"member-{i}",
                 # DP stays on; 2 rounds of updates clipped at 1.0 cannot reach a good model,
                 # so these members allow a larger clip and budget.
-                dp_clip=3.0, dp_epsilon=100.0,
+                dp_clip=3.0,
+                dp_epsilon=100.0,
             )
             for i, view in enumerate(views)
         ]
@@ -133,9 +137,7 @@ def test_federated_model_beats_each_members_local_model(federation: Federation) 
 
     # Execute
     try:
-        weights_path = federation.link.run_training(
-            APP_DIR, config, timeout=RUN_TIMEOUT, progress=seen.append
-        )
+        weights_path = federation.link.run_training(APP_DIR, config, timeout=RUN_TIMEOUT, progress=seen.append)
     except Exception as err:  # pragma: no cover - diagnostics for a failing run
         pytest.fail(f"training failed: {err}\n{federation.logs()}")
 
@@ -161,9 +163,7 @@ def test_federated_model_beats_each_members_local_model(federation: Federation) 
 
 
 @pytest.mark.timeout(240)
-def test_unapproved_app_is_refused_by_members_and_yields_no_weights(
-    federation: Federation, tmp_path: Path
-) -> None:
+def test_unapproved_app_is_refused_by_members_and_yields_no_weights(federation: Federation, tmp_path: Path) -> None:
     # Prepare: the same app with one file changed
     tampered = tmp_path / "training_app"
     shutil.copytree(APP_DIR, tampered, ignore=shutil.ignore_patterns("__pycache__"))
@@ -175,9 +175,7 @@ def test_unapproved_app_is_refused_by_members_and_yields_no_weights(
 
     # Execute
     with pytest.raises(TrainingFailed) as failed:
-        federation.link.run_training(
-            tampered, {"n-features": N_FEATURES, "out-path": out}, timeout=RUN_TIMEOUT
-        )
+        federation.link.run_training(tampered, {"n-features": N_FEATURES, "out-path": out}, timeout=RUN_TIMEOUT)
 
     # Assert
     err = failed.value

@@ -82,7 +82,11 @@ def test_full_round_pays_realised_outcomes_and_records_profit_per_model(game: De
         got = game.chain.token.balance_of(trader.address) - before
         assert ev.profit_wad == got - cost
         assert game.chain.models.model(h).cumulative_profit_wad == got - cost
-    assert game.chain.models.model(h_alice).cumulative_profit_wad > 0 > game.chain.models.model(h_bob).cumulative_profit_wad
+    assert (
+        game.chain.models.model(h_alice).cumulative_profit_wad
+        > 0
+        > game.chain.models.model(h_bob).cumulative_profit_wad
+    )
     assert game.chain.token.balance_of(game.deployment.addresses["PredictionGame"]) == 0
 
 

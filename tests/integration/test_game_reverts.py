@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,9 @@ def test_trade_reverts_after_trading_ends(trading) -> None:
     game, rnd, _, h = trading
     game.to_phase(rnd, "revealing")
     before = snapshot(game, rnd)
-    e = reverts("TradingClosed", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
+    e = reverts(
+        "TradingClosed", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30)
+    )
     assert e.args_["round"] == rnd
     assert snapshot(game, rnd) == before
 
@@ -59,13 +62,17 @@ def test_trade_reverts_before_listing_ends(game: DevGame) -> None:
     rnd = game.open_round(B, items=4)
     game.elect(rnd)
     h = game.register_model(game.traders[0])
-    reverts("TradingNotOpen", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
+    reverts(
+        "TradingNotOpen", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30)
+    )
 
 
 def test_trade_reverts_when_cost_exceeds_max_cost(trading) -> None:
     game, rnd, _, h = trading
     before = snapshot(game, rnd)
-    e = reverts("CostAboveMax", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**17))
+    e = reverts(
+        "CostAboveMax", lambda: game.chain.game.trade(game.traders[0], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**17)
+    )
     assert e.args_["costWad"] > 10**17
     assert snapshot(game, rnd) == before
 
@@ -81,19 +88,26 @@ def test_second_model_hash_in_a_round_reverts(trading) -> None:
 
 def test_model_hash_of_another_operator_reverts(trading) -> None:
     game, rnd, _, h = trading
-    e = reverts("NotModelOperator", lambda: game.chain.game.trade(game.traders[1], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30))
+    e = reverts(
+        "NotModelOperator", lambda: game.chain.game.trade(game.traders[1], rnd, h, [Order(0, 1, WAD)], [BELIEF], 10**30)
+    )
     assert e.args_["operator"] == game.traders[0].address
 
 
 def test_model_registered_after_listing_ended_reverts(trading) -> None:
     game, rnd, _, _ = trading
     late = game.register_model(game.traders[1])
-    reverts("ModelRegisteredLate", lambda: game.chain.game.trade(game.traders[1], rnd, late, [Order(0, 1, WAD)], [BELIEF], 10**30))
+    reverts(
+        "ModelRegisteredLate",
+        lambda: game.chain.game.trade(game.traders[1], rnd, late, [Order(0, 1, WAD)], [BELIEF], 10**30),
+    )
 
 
 def test_registering_a_taken_model_hash_reverts(trading) -> None:
     game, _, _, h = trading
-    reverts("ModelAlreadyRegistered", lambda: game.chain.models.register(game.traders[1], h, b"\0" * 32, b"\0" * 32, "x"))
+    reverts(
+        "ModelAlreadyRegistered", lambda: game.chain.models.register(game.traders[1], h, b"\0" * 32, b"\0" * 32, "x")
+    )
 
 
 def test_committee_member_cannot_trade_in_its_round(trading) -> None:

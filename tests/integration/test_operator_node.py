@@ -27,7 +27,11 @@ class LinearModel:
     def __init__(self, w: list[float], store: StoreClient):
         self.w = np.asarray(w, dtype=np.float64)
         blob = self.w.tobytes()
-        self.artifacts: dict[str, Any] = {"w": w, "vk_id": store.put(b"vk" + blob), "settings_id": store.put(b"s" + blob)}
+        self.artifacts: dict[str, Any] = {
+            "w": w,
+            "vk_id": store.put(b"vk" + blob),
+            "settings_id": store.put(b"s" + blob),
+        }
         self.model_hash = keccak(blob)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -62,8 +66,13 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     pipeline = FixedPipeline([1.0, 0.5, 0.0], store)
     cfg = OperatorConfig(home=tmp_path / "op", bankroll_fraction=0.1)
     op = OperatorNode(cfg, trader, game.chain, store, pipeline)
-    other = OperatorNode(OperatorConfig(home=tmp_path / "op2", bankroll_fraction=0.1), game.traders[1],
-                         game.chain, store, FixedPipeline([-1.0, 0.0, 0.0], store))
+    other = OperatorNode(
+        OperatorConfig(home=tmp_path / "op2", bankroll_fraction=0.1),
+        game.traders[1],
+        game.chain,
+        store,
+        FixedPipeline([-1.0, 0.0, 0.0], store),
+    )
     op.step()  # listing phase: builds and registers the model
     other.step()
     model_hash = op.model_for(rnd).model_hash
@@ -103,10 +112,13 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     st.mark_failed(rnd, 2, "CostAboveMax")
     small = Plan([Order(items[0], 0, WAD // 100)], {items[0]: [0.5, 0.5]}, 0)
     st.plan_trade(rnd, 3, small, restarted.market_view(rnd).others)
-    g.trade(trader, rnd, model_hash, small.orders, small.order_beliefs(), 10 * WAD)  # landed; the node died before recording it
+    g.trade(
+        trader, rnd, model_hash, small.orders, small.order_beliefs(), 10 * WAD
+    )  # landed; the node died before recording it
     st.close()
-    more = OperatorNode(OperatorConfig(home=cfg.home, bankroll_fraction=0.1, passes=6), trader, game.chain, store,
-                        pipeline)
+    more = OperatorNode(
+        OperatorConfig(home=cfg.home, bankroll_fraction=0.1, passes=6), trader, game.chain, store, pipeline
+    )
     status = more.step()
     assert len(more._my_trades_on_chain(rnd)) == 3  # recovered, not re-sent
     assert [r.status for r in more.state.trades(rnd)] == ["sent", "sent", "failed", "sent"]
@@ -125,8 +137,9 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     assert record.rounds_traded == 1
 
     # Restarted on another port, the node points its registered models there.
-    moved = OperatorNode(OperatorConfig(home=cfg.home, endpoint="http://127.0.0.1:9999"), trader, game.chain, store,
-                         pipeline)
+    moved = OperatorNode(
+        OperatorConfig(home=cfg.home, endpoint="http://127.0.0.1:9999"), trader, game.chain, store, pipeline
+    )
     assert record.endpoint.startswith("http://127.0.0.1:0/models/0x")
     assert moved.sync_endpoints() == 1 and moved.sync_endpoints() == 0
     assert game.chain.models.model(model_hash).endpoint == f"http://127.0.0.1:9999/models/0x{model_hash.hex()}"

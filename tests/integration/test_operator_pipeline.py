@@ -73,8 +73,13 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
             stack.enter_context(n.supernode(link.address, dp_clip=3.0, dp_epsilon=100.0)).wait_registered(60)
         spec = TrainingSpec(n_features=3, min_nodes=3, fl_rounds=2)
         pipeline = FlowerZkPipeline(link, spec, store, srs, tmp_path / "models")
-        op = OperatorNode(OperatorConfig(home=tmp_path / "op", endpoint=f"http://127.0.0.1:{port}",
-                                         bankroll_fraction=0.05), game.traders[0], game.chain, store, pipeline)
+        op = OperatorNode(
+            OperatorConfig(home=tmp_path / "op", endpoint=f"http://127.0.0.1:{port}", bankroll_fraction=0.05),
+            game.traders[0],
+            game.chain,
+            store,
+            pipeline,
+        )
         op.step()  # listing phase: trains through Flower, compiles, registers
         model = op.model_for(rnd)
         record = game.chain.models.model(model.model_hash)
@@ -95,8 +100,10 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         app = create_app(None, game.chain, store, models={model.model_hash: model.prover}.get)
         stack.callback(lambda s: setattr(s, "should_exit", True), serve(app, port))
         x = [0.3, -0.2, 1.1]
-        assert game.chain.models.model(model.model_hash).endpoint == \
-            f"http://127.0.0.1:{port}/models/0x{model.model_hash.hex()}"
+        assert (
+            game.chain.models.model(model.model_hash).endpoint
+            == f"http://127.0.0.1:{port}/models/0x{model.model_hash.hex()}"
+        )
         result = query_and_verify(game.chain, store, x, model.model_hash)
         assert result["verified_offchain"] is True
         unknown = httpx.post(f"http://127.0.0.1:{port}/models/0x{'11' * 32}/infer", json={"input": x}, timeout=30)
@@ -109,8 +116,15 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         # so a shift of every class's weights would be the same model.)
         other_params = [p.copy() for p in model.params]
         other_params[0][:, 1] += 0.5
-        other = ZkProver.build(other_params, model.scale[0], model.scale[1], tmp_path / "other",
-                               np.zeros((4, 3), np.float32), settings=model.prover.compiled.settings, srs_path=srs)
+        other = ZkProver.build(
+            other_params,
+            model.scale[0],
+            model.scale[1],
+            tmp_path / "other",
+            np.zeros((4, 3), np.float32),
+            settings=model.prover.compiled.settings,
+            srs_path=srs,
+        )
         assert other.keys.vk_bytes() == model.prover.keys.vk_bytes()
         forged = other.prove(x)
         from operator_node.verify import RegisteredModel, verify_registered
@@ -118,12 +132,18 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
         with pytest.raises(ProofRejected) as err:
             verify_registered(RegisteredModel.fetch(game.chain, store, model.model_hash, tmp_path / "v"), forged, x)
         assert err.value.reason == ProofRejected.WRONG_ARTIFACTS
-        r = httpx.post(f"http://127.0.0.1:{port}/verify", timeout=120,
-                       json={"model_hash": "0x" + model.model_hash.hex(), "input": x, "proof": forged.to_dict()})
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/verify",
+            timeout=120,
+            json={"model_hash": "0x" + model.model_hash.hex(), "input": x, "proof": forged.to_dict()},
+        )
         assert r.status_code == 200 and r.json()["valid"] is False
         honest = model.prover.prove(x)
-        r = httpx.post(f"http://127.0.0.1:{port}/verify", timeout=120,
-                       json={"model_hash": "0x" + model.model_hash.hex(), "input": x, "proof": honest.to_dict()})
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/verify",
+            timeout=120,
+            json={"model_hash": "0x" + model.model_hash.hex(), "input": x, "proof": honest.to_dict()},
+        )
         assert r.json()["valid"] is True
 
         # On-chain: the reusable EZKL verifier behind ModelVerifier, bound to the model hash.

@@ -45,17 +45,30 @@ def zkenv(tmp_path_factory: pytest.TempPathFactory) -> dict:
     wb, mb, sb = _model(3)
     onnx_b = zk.export_onnx(wb, mb, sb, workdir / "b.onnx")
     compiled_b = zk.compile_model(onnx_b, workdir, mb + sb * rng.standard_normal((40, D)))
-    prover_b = zk.ZkProver(compiled_b, zk.setup_keys(compiled_b, prover.srs_path, workdir),
-                           prover.srs_path)
+    prover_b = zk.ZkProver(compiled_b, zk.setup_keys(compiled_b, prover.srs_path, workdir), prover.srs_path)
     x = X[0]
-    return {"workdir": workdir, "prover": prover, "prover_b": prover_b, "X": X, "x": x,
-            "model": (weights, mean, std), "bundle": prover.prove(x)}
+    return {
+        "workdir": workdir,
+        "prover": prover,
+        "prover_b": prover_b,
+        "X": X,
+        "x": x,
+        "model": (weights, mean, std),
+        "bundle": prover.prove(x),
+    }
 
 
 def _verify(env: dict, bundle: proofs.ProofBundle, sent: np.ndarray | None = None, **kw) -> tuple:
     p = env["prover"]
-    return zk.verify_bundle(bundle, p.keys.vk_path, p.compiled.settings_path, p.srs_path,
-                            p.poseidon, env["x"] if sent is None else sent, **kw)
+    return zk.verify_bundle(
+        bundle,
+        p.keys.vk_path,
+        p.compiled.settings_path,
+        p.srs_path,
+        p.poseidon,
+        env["x"] if sent is None else sent,
+        **kw,
+    )
 
 
 def _with_instance(bundle: proofs.ProofBundle, index: int, value: int) -> proofs.ProofBundle:
@@ -92,8 +105,10 @@ def test_proof_from_other_model_of_same_architecture_is_rejected(zkenv):
 
     # the same verifying key accepts it: only the Poseidon instance tells the models apart
     p = prover
-    assert zk.verify_bundle(bundle_b, p.keys.vk_path, p.compiled.settings_path, p.srs_path,
-                            prover_b.poseidon, zkenv["x"]) == bundle_b.output
+    assert (
+        zk.verify_bundle(bundle_b, p.keys.vk_path, p.compiled.settings_path, p.srs_path, prover_b.poseidon, zkenv["x"])
+        == bundle_b.output
+    )
     with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, bundle_b)
     assert e.value.reason == proofs.ProofRejected.WRONG_MODEL
@@ -115,8 +130,12 @@ def test_tampered_output_instance_is_rejected(zkenv):
     out_i = len(b.instances) - 1
     shifted = proofs.felt_to_signed(b.instances[out_i]) + 1000
     tampered = _with_instance(b, out_i, proofs.signed_to_felt(shifted))
-    tampered = replace(tampered, output=proofs.probabilities_from_logits(
-        [proofs.dequantize(tampered.instances[out_i], zkenv["prover"].compiled.output_scale)], 2))
+    tampered = replace(
+        tampered,
+        output=proofs.probabilities_from_logits(
+            [proofs.dequantize(tampered.instances[out_i], zkenv["prover"].compiled.output_scale)], 2
+        ),
+    )
 
     with pytest.raises(proofs.ProofRejected) as e:
         _verify(zkenv, tampered)
@@ -219,10 +238,10 @@ def test_evm_artifacts_reusable_verifier_vka_and_calldata(zkenv, tmp_path: Path)
     from eth_abi import decode
 
     p, bundle = zkenv["prover"], zkenv["bundle"]
-    sol = zk.create_evm_verifier(p.keys.vk_path, p.compiled.settings_path, p.srs_path,
-                                 tmp_path / "Halo2VerifierReusable.sol")
-    words = zk.create_evm_vka(p.keys.vk_path, p.compiled.settings_path, p.srs_path,
-                              tmp_path / "model.vka")
+    sol = zk.create_evm_verifier(
+        p.keys.vk_path, p.compiled.settings_path, p.srs_path, tmp_path / "Halo2VerifierReusable.sol"
+    )
+    words = zk.create_evm_vka(p.keys.vk_path, p.compiled.settings_path, p.srs_path, tmp_path / "model.vka")
     calldata = zk.encode_evm_calldata(bundle, tmp_path / "model.vka")
 
     text = sol.read_text()

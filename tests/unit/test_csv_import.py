@@ -54,9 +54,9 @@ def test_a_label_outside_the_given_map_is_refused_with_its_row():
 
 
 def test_an_invalid_label_map_is_refused():
-    with pytest.raises(CsvError, match="0..1"):
+    with pytest.raises(CsvError, match=r"0\.\.1"):
         parse_csv("x,y\n1,a\n", "y", label_map={"a": 0, "b": 2})
-    with pytest.raises(CsvError, match="2..4"):
+    with pytest.raises(CsvError, match=r"2\.\.4"):
         parse_csv("x,y\n1,a\n", "y", label_map={"a": 0})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal, localcontext
 
@@ -64,9 +65,7 @@ def states(draw: st.DrawFn) -> tuple[list[int], int]:
     b = draw(liquidity)
     n = draw(st.sampled_from([2, 3, 4]))
     base = draw(st.integers(0, MAX_Q // 2))
-    spread = st.one_of(
-        st.integers(0, 3 * b), st.integers(0, 80 * b), st.just(0), st.integers(0, MAX_Q // 2)
-    )
+    spread = st.one_of(st.integers(0, 3 * b), st.integers(0, 80 * b), st.just(0), st.integers(0, MAX_Q // 2))
     q = [min(MAX_Q, base + draw(spread)) for _ in range(n)]
     if draw(st.booleans()):
         q = [min(v, draw(st.integers(0, 3 * b))) for v in q]
@@ -86,11 +85,7 @@ def trades(draw: st.DrawFn) -> tuple[list[int], int, int, int]:
 # --------------------------------------------------------------------------------------
 
 
-@given(
-    x=st.one_of(
-        st.integers(-41 * WAD, 135 * WAD), st.integers(-WAD, WAD), st.integers(-42 * WAD, -40 * WAD)
-    )
-)
+@given(x=st.one_of(st.integers(-41 * WAD, 135 * WAD), st.integers(-WAD, WAD), st.integers(-42 * WAD, -40 * WAD)))
 def test_exp_wad_is_within_one_part_in_1e18_of_exp(x):
     with localcontext() as ctx:
         ctx.prec = PREC
@@ -238,7 +233,7 @@ def test_splitting_a_trade_never_makes_it_cheaper(trade, cuts):
 
     total = 0
     state = q.copy()
-    for lo, hi in zip(points, points[1:], strict=False):
+    for lo, hi in itertools.pairwise(points):
         part, _ = lmsr.quote(state, k, hi - lo, b)
         total += part
         state[k] += hi - lo
@@ -261,9 +256,7 @@ def test_max_loss_up_covers_b_ln_k_by_at_most_two_wei(b, n):
 @given(
     b=liquidity,
     n=st.sampled_from([2, 3, 4]),
-    buys=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 10**6)), min_size=1, max_size=12
-    ),
+    buys=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10**6)), min_size=1, max_size=12),
 )
 def test_market_maker_never_loses_more_than_max_loss_up(b, n, buys):
     q = [0] * n

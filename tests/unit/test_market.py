@@ -3,8 +3,9 @@ and spending, to the wei of the exact mirror; a plan's stored cost is what a rep
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import AbstractSet, Any
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,9 +29,15 @@ def event(trader: str, orders: list[Order], skipped: AbstractSet[int] = frozense
     words = [0] * ((len(orders) + 255) // 256 or 1)
     for n in skipped:
         words[n >> 8] |= 1 << (n & 255)
-    return {"round": 1, "trader": trader, "modelHash": b"\x01" * 32, "costWad": cost,
-            "orders": [o.encode() for o in orders], "beliefs": [belief_from_floats([0.4, 0.6])] * len(orders),
-            "skipped": words}
+    return {
+        "round": 1,
+        "trader": trader,
+        "modelHash": b"\x01" * 32,
+        "costWad": cost,
+        "orders": [o.encode() for o in orders],
+        "beliefs": [belief_from_floats([0.4, 0.6])] * len(orders),
+        "skipped": words,
+    }
 
 
 def test_traded_decodes_orders_and_the_skipped_bitmap_across_words() -> None:
@@ -84,8 +91,7 @@ def test_a_plans_cost_is_what_replaying_it_charges(p: list[float], prior: list[t
 
 def test_operator_state_stores_a_plan_as_planned(tmp_path: Path) -> None:
     st_ = OperatorState(tmp_path / "op.sqlite")
-    plan = Plan([Order(3, 1, 10**22 + 7, limit_wad=WAD // 3), Order(0, 0, 5)], {3: [0.2, 0.8], 0: [0.9, 0.1]},
-                10**22)
+    plan = Plan([Order(3, 1, 10**22 + 7, limit_wad=WAD // 3), Order(0, 0, 5)], {3: [0.2, 0.8], 0: [0.9, 0.1]}, 10**22)
     row = st_.plan_trade(4, 0, plan, market_events=2)
     assert st_.trades(4) == [row]
     assert row.orders == plan.orders and row.beliefs == plan.order_beliefs()

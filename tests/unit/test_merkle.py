@@ -22,9 +22,7 @@ def oz_process_proof(proof: list[bytes], leaf_node: bytes) -> bytes:
     computed = leaf_node
     for p in proof:
         a, b = computed, p
-        computed = keccak(a + b) if int.from_bytes(a, "big") < int.from_bytes(b, "big") else (
-            keccak(b + a)
-        )
+        computed = keccak(a + b) if int.from_bytes(a, "big") < int.from_bytes(b, "big") else (keccak(b + a))
     return computed
 
 

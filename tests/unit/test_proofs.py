@@ -17,6 +17,7 @@ from protocol.errors import HayekError
 from protocol.proofs import (
     FIELD_MODULUS,
     InstanceLayout,
+    InvalidProofValue,
     ProofBundle,
     ProofRejected,
     ZkError,
@@ -66,13 +67,13 @@ def test_le_hex_round_trips_every_field_element(v: int) -> None:
 
 @given(st.integers(min_value=P, max_value=2**256 - 1))
 def test_le_hex_rejects_unreduced_values(v: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidProofValue):
         felt_from_le_hex(v.to_bytes(32, "little").hex())
 
 
 @pytest.mark.parametrize("h", ["", "00" * 31, "00" * 33])
 def test_le_hex_rejects_wrong_length(h: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidProofValue):
         felt_from_le_hex(h)
 
 
@@ -122,7 +123,7 @@ def test_quantize_rounds_half_away_from_zero() -> None:
 
 @pytest.mark.parametrize("x", [math.inf, -math.inf, math.nan, 1e300])  # 1e300 overflows float32
 def test_quantize_rejects_non_finite_inputs(x: float) -> None:
-    with np.errstate(over="ignore"), pytest.raises(ValueError):
+    with np.errstate(over="ignore"), pytest.raises(InvalidProofValue):
         quantize(x, 14)
 
 
@@ -142,9 +143,9 @@ def test_softmax_for_more_classes_and_shape_checks() -> None:
     p = probabilities_from_logits([0.0, math.log(2.0), math.log(3.0)], 3)
     assert np.allclose(p, [1 / 6, 2 / 6, 3 / 6])
     assert probabilities_from_logits([0.0], 2) == (0.5, 0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidProofValue):
         probabilities_from_logits([0.0, 1.0], 2)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidProofValue):
         probabilities_from_logits([0.0, 1.0], 3)
 
 
@@ -160,8 +161,9 @@ def test_model_hash_known_answer() -> None:
     assert h.hex() == "28fea934662b5cfcc8f67e126f094a329d4e836a3b0fd54865dc7481d3208fb8"
 
 
-@pytest.mark.parametrize("changed", [(VK + b"!", SETTINGS, POSEIDON), (VK, SETTINGS + b" ", POSEIDON),
-                                     (VK, SETTINGS, POSEIDON + 1)])
+@pytest.mark.parametrize(
+    "changed", [(VK + b"!", SETTINGS, POSEIDON), (VK, SETTINGS + b" ", POSEIDON), (VK, SETTINGS, POSEIDON + 1)]
+)
 def test_model_hash_changes_with_each_input(changed: tuple[bytes, bytes, int]) -> None:
     assert model_hash(*changed) != model_hash(VK, SETTINGS, POSEIDON)
 
@@ -170,9 +172,9 @@ def test_poseidon_bytes32_is_big_endian_and_a_field_element() -> None:
     assert poseidon_bytes32(1) == b"\x00" * 31 + b"\x01"
     assert poseidon_bytes32(P - 1) == (P - 1).to_bytes(32, "big")
     for bad in (-1, P):
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidProofValue):
             poseidon_bytes32(bad)
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidProofValue):
             model_hash(VK, SETTINGS, bad)
 
 
@@ -192,35 +194,49 @@ MODEL = 0xABCDEF
 
 
 def _settings(**run_args: Any) -> dict[str, Any]:
-    ra = {"param_visibility": {"Hashed": {"hash_is_public": True, "outlets": []}},
-          "input_visibility": "Public", "output_visibility": "Public"} | run_args
-    return {"run_args": ra, "model_instance_shapes": [[1, len(X)], [1, 1]],
-            "model_input_scales": [IN_SCALE], "model_output_scales": [OUT_SCALE]}
+    ra = {
+        "param_visibility": {"Hashed": {"hash_is_public": True, "outlets": []}},
+        "input_visibility": "Public",
+        "output_visibility": "Public",
+    } | run_args
+    return {
+        "run_args": ra,
+        "model_instance_shapes": [[1, len(X)], [1, 1]],
+        "model_input_scales": [IN_SCALE],
+        "model_output_scales": [OUT_SCALE],
+    }
 
 
 LAYOUT = InstanceLayout.from_settings(_settings())
 
 
 def _bundle(instances: list[int], output: tuple[float, ...] | None = None) -> ProofBundle:
-    proof = {"instances": [[felt_to_le_hex(v) for v in instances]], "proof": [1, 2, 3],
-             "hex_proof": "0x010203"}
+    proof = {"instances": [[felt_to_le_hex(v) for v in instances]], "proof": [1, 2, 3], "hex_proof": "0x010203"}
     if output is None:
         output = proven_output(instances, LAYOUT)
     return ProofBundle(output, json.dumps(proof).encode(), tuple(instances))
 
 
 def _instances(x: list[float] = X, logit: float = 0.75, poseidon: int = MODEL) -> list[int]:
-    return [poseidon] + [signed_to_felt(quantize(v, IN_SCALE)) for v in x] + [signed_to_felt(quantize(logit, OUT_SCALE))]
+    return (
+        [poseidon] + [signed_to_felt(quantize(v, IN_SCALE)) for v in x] + [signed_to_felt(quantize(logit, OUT_SCALE))]
+    )
 
 
 def test_layout_from_settings() -> None:
-    assert LAYOUT == InstanceLayout(n_inputs=3, n_outputs=1, input_scale=IN_SCALE, output_scale=OUT_SCALE)
+    assert InstanceLayout(n_inputs=3, n_outputs=1, input_scale=IN_SCALE, output_scale=OUT_SCALE) == LAYOUT
     assert LAYOUT.n_instances == 5 and LAYOUT.n_classes == 2
 
 
-@pytest.mark.parametrize("run_args", [{"param_visibility": "Public"}, {"input_visibility": "Private"},
-                                      {"output_visibility": "Hashed"},
-                                      {"param_visibility": {"Hashed": {"hash_is_public": False}}}])
+@pytest.mark.parametrize(
+    "run_args",
+    [
+        {"param_visibility": "Public"},
+        {"input_visibility": "Private"},
+        {"output_visibility": "Hashed"},
+        {"param_visibility": {"Hashed": {"hash_is_public": False}}},
+    ],
+)
 def test_layout_rejects_other_visibilities(run_args: dict[str, Any]) -> None:
     with pytest.raises(ProofRejected) as e:
         InstanceLayout.from_settings(_settings(**run_args))
@@ -265,14 +281,14 @@ def test_wrong_input_is_rejected_with_the_differing_feature() -> None:
 
 def test_input_of_the_wrong_length_is_rejected() -> None:
     b = _bundle(_instances())
-    for sent in (X[:2], X + [1.0]):
+    for sent in (X[:2], [*X, 1.0]):
         with pytest.raises(ProofRejected) as e:
             check_input_instances(b.instances, LAYOUT, sent)
         assert e.value.reason == ProofRejected.INPUT_MISMATCH
 
 
 def test_wrong_number_of_instances_is_malformed() -> None:
-    for inst in (_instances()[:-1], _instances() + [0]):
+    for inst in (_instances()[:-1], [*_instances(), 0]):
         with pytest.raises(ProofRejected) as e:
             check_bundle_instances(_bundle(inst, output=(0.5, 0.5)), LAYOUT, MODEL, X)
         assert e.value.reason == ProofRejected.MALFORMED
@@ -280,14 +296,22 @@ def test_wrong_number_of_instances_is_malformed() -> None:
 
 def test_bundle_instances_must_be_the_proofs() -> None:
     b = _bundle(_instances())
-    other = ProofBundle(b.output, b.proof_json, (b.instances[0],) + (0,) + b.instances[2:])
+    other = ProofBundle(b.output, b.proof_json, (b.instances[0], 0, *b.instances[2:]))
     with pytest.raises(ProofRejected) as e:
         check_bundle_instances(other, LAYOUT, MODEL, X)
     assert e.value.reason == ProofRejected.MALFORMED
 
 
-@pytest.mark.parametrize("proof", [b"not json", b"{}", b'{"instances": []}', b'{"instances": [["zz"]]}',
-                                   json.dumps({"instances": [[felt_to_le_hex(0)], [felt_to_le_hex(0)]]}).encode()])
+@pytest.mark.parametrize(
+    "proof",
+    [
+        b"not json",
+        b"{}",
+        b'{"instances": []}',
+        b'{"instances": [["zz"]]}',
+        json.dumps({"instances": [[felt_to_le_hex(0)], [felt_to_le_hex(0)]]}).encode(),
+    ],
+)
 def test_unreadable_proof_instances_are_malformed(proof: bytes) -> None:
     with pytest.raises(ProofRejected) as e:
         proof_instances(proof)
@@ -303,11 +327,14 @@ def test_claimed_output_must_be_the_proven_one() -> None:
         assert e.value.reason == ProofRejected.OUTPUT_MISMATCH
 
 
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=4),
-       st.lists(felts, min_size=1, max_size=6))
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=4),
+    st.lists(felts, min_size=1, max_size=6),
+)
 def test_bundle_dict_round_trip(output: list[float], instances: list[int]) -> None:
-    b = ProofBundle(tuple(output), json.dumps({"instances": [[felt_to_le_hex(v) for v in instances]]}).encode(),
-                    tuple(instances))
+    b = ProofBundle(
+        tuple(output), json.dumps({"instances": [[felt_to_le_hex(v) for v in instances]]}).encode(), tuple(instances)
+    )
     d = b.to_dict()
     assert json.loads(json.dumps(d)) == d  # JSON-safe
     again = ProofBundle.from_dict(d)
@@ -315,8 +342,15 @@ def test_bundle_dict_round_trip(output: list[float], instances: list[int]) -> No
     assert again.poseidon == instances[0]
 
 
-@pytest.mark.parametrize("d", [{}, {"output": [0.5], "proof": {}}, {"output": [0.5], "proof": {}, "instances": ["xyz"]},
-                               {"output": None, "proof": {}, "instances": []}])
+@pytest.mark.parametrize(
+    "d",
+    [
+        {},
+        {"output": [0.5], "proof": {}},
+        {"output": [0.5], "proof": {}, "instances": ["xyz"]},
+        {"output": None, "proof": {}, "instances": []},
+    ],
+)
 def test_malformed_bundle_dict_is_rejected(d: dict[str, Any]) -> None:
     with pytest.raises(ProofRejected) as e:
         ProofBundle.from_dict(d)

@@ -160,9 +160,7 @@ def test_label_commitment_rejects_a_short_salt():
 
 
 def test_domain_separator_matches_the_eip712_definition():
-    typehash = keccak(
-        b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    )
+    typehash = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
     expected = keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
@@ -297,14 +295,14 @@ def test_verify_batch_accepts_a_good_batch():
 def test_verify_batch_rejects_a_record_of_another_round():
     good = batch(round=3)
     stray = R.sign_record(ALICE, record(round=2, nonce=99), DOMAIN)
-    bad = dataclasses.replace(good, records=good.records + (stray,))
+    bad = dataclasses.replace(good, records=(*good.records, stray))
     with pytest.raises(ReplayedRecord):
         R.verify_batch(bad, DOMAIN, everyone)
 
 
 def test_verify_batch_rejects_a_nonce_used_twice():
     good = batch()
-    bad = dataclasses.replace(good, records=good.records + (good.records[0],))
+    bad = dataclasses.replace(good, records=(*good.records, good.records[0]))
     with pytest.raises(ReplayedRecord, match="twice"):
         R.verify_batch(bad, DOMAIN, everyone)
 
@@ -320,7 +318,7 @@ def test_verify_batch_rejects_ragged_features_and_labels_outside_k():
     narrow = R.sign_record(ALICE, R.Record(3, 77, (1,), 0), DOMAIN)
     good = batch()
     with pytest.raises(MalformedRecord) as err:
-        R.verify_batch(dataclasses.replace(good, records=good.records + (narrow,)),
+        R.verify_batch(dataclasses.replace(good, records=(*good.records, narrow)),
                        DOMAIN, everyone)  # fmt: skip
     assert err.value.field == "records[3].features"
     big_label = R.sign_record(ALICE, record(nonce=1, label=2), DOMAIN)
@@ -432,12 +430,9 @@ def _record_json(**changes) -> bytes:
         (_record_json(features={"a": 1}), "features", "expected a list"),
         (b'{"features":[1.5],"label":1,"nonce":0,"round":3,"type":"Record"}', "encoding", "floats"),
         (b'{"features":[NaN],"label":1,"nonce":0,"round":3,"type":"Record"}', "encoding", "NaN"),
-        (b'{"features":[],"label":1,"label":0,"nonce":0,"round":3,"type":"Record"}',
-         "label", "duplicate"),
-        (b'{"type":"Record","features":[],"label":1,"nonce":0,"round":3}', "encoding",
-         "canonical"),
-        (b'{"features": [],"label":1,"nonce":0,"round":3,"type":"Record"}', "encoding",
-         "canonical"),
+        (b'{"features":[],"label":1,"label":0,"nonce":0,"round":3,"type":"Record"}', "label", "duplicate"),
+        (b'{"type":"Record","features":[],"label":1,"nonce":0,"round":3}', "encoding", "canonical"),
+        (b'{"features": [],"label":1,"nonce":0,"round":3,"type":"Record"}', "encoding", "canonical"),
     ],
 )
 def test_serde_rejects_malformed_records_with_the_field(data, field, reason):
@@ -491,8 +486,6 @@ def test_serde_rejects_a_bad_blob_id_in_a_manifest():
 
 
 def test_blob_id_is_sha256_hex():
-    assert serde.blob_id(b"") == (
-        "sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    )
+    assert serde.blob_id(b"") == ("sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     assert serde.is_blob_id(serde.blob_id(b"x"))
     assert not serde.is_blob_id("sha256-" + "A" * 64)

@@ -22,8 +22,6 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.supercore import log
 
-from protocol.errors import TrainingError
-
 from hayek_fl.task import (
     AppConfigMissing,
     check_params,
@@ -36,6 +34,7 @@ from hayek_fl.task import (
     save_params,
     standardize,
 )
+from protocol.errors import TrainingError
 
 
 class TooFewReplies(TrainingError):
@@ -56,9 +55,7 @@ class StrictFedAvg(FedAvg):
         replies = list(replies)
         good = [m for m in replies if not m.has_error()]
         if len(good) < self.min_replies:
-            reasons = "; ".join(
-                f"node {m.metadata.src_node_id}: {m.error.reason}" for m in replies if m.has_error()
-            )
+            reasons = "; ".join(f"node {m.metadata.src_node_id}: {m.error.reason}" for m in replies if m.has_error())
             raise TooFewReplies(
                 f"round {server_round}: {len(good)} good replies of {len(replies)} "
                 f"(need {self.min_replies}){': ' + reasons if reasons else ''}"
@@ -77,9 +74,7 @@ class FastPollGrid:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._grid, name)
 
-    def send_and_receive(
-        self, messages: Iterable[Message], *, timeout: float | None = None
-    ) -> Iterable[Message]:
+    def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
         pending = set(self._grid.push_messages(messages))
         end = time.time() + (timeout or 0.0)
         replies: list[Message] = []
@@ -171,9 +166,13 @@ def main(grid: Grid, context: Context) -> None:
         initial_arrays=ArrayRecord(params),
         num_rounds=int(cfg["num-server-rounds"]),
         timeout=float(cfg["round-timeout"]),
-        train_config=ConfigRecord({"local-epochs": int(cfg["local-epochs"]),
-                                   "feature-mean": [float(v) for v in scale[0]],
-                                   "feature-std": [float(v) for v in scale[1]]}),
+        train_config=ConfigRecord(
+            {
+                "local-epochs": int(cfg["local-epochs"]),
+                "feature-mean": [float(v) for v in scale[0]],
+                "feature-std": [float(v) for v in scale[1]],
+            }
+        ),
         evaluate_fn=evaluate_fn,
     )
     final = result.arrays.to_numpy_ndarrays() if len(result.arrays) else params

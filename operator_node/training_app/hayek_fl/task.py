@@ -12,7 +12,6 @@ class. Everything is float32 on the wire and float64 while training.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import numpy as np
@@ -50,9 +49,7 @@ class AppConfigMissing(ConfigError):
         super().__init__(f"{key!r}: {reason}")
 
 
-def init_params(
-    model: str, n_features: int, n_classes: int = 2, hidden: int = 8, seed: int = 0
-) -> list[np.ndarray]:
+def init_params(model: str, n_features: int, n_classes: int = 2, hidden: int = 8, seed: int = 0) -> list[np.ndarray]:
     """Fresh parameters: zeros for logistic regression, He-scaled normals for the MLP."""
     if model not in MODELS:
         raise InvalidModel("kind", f"unknown model {model!r}; expected one of {MODELS}")
@@ -121,9 +118,7 @@ def predict_proba(params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
     return p
 
 
-def _gradients(
-    params: list[np.ndarray], X: np.ndarray, y: np.ndarray, l2: float
-) -> list[np.ndarray]:
+def _gradients(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, l2: float) -> list[np.ndarray]:
     """Gradient of mean cross-entropy + (l2/2)·||weights||² (biases not penalised)."""
     n = X.shape[0]
     p, h = _forward(params, X)
@@ -220,9 +215,7 @@ def load_view(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return check_data(f["X"], f["y"])
 
 
-def save_params(
-    path: str | Path, params: list[np.ndarray], scale: tuple[np.ndarray, np.ndarray] | None = None
-) -> None:
+def save_params(path: str | Path, params: list[np.ndarray], scale: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write parameters as an npz (arrays arr_0, arr_1, ... in order) and, if given, the input
     standardisation (`mean`, `std`) the weights expect; atomically."""
     check_params(params)
@@ -261,7 +254,7 @@ def standardize(X: np.ndarray, scale: tuple[Any, Any] | None) -> np.ndarray:
 def moments(X: np.ndarray) -> dict[str, Any]:
     """Count, per-feature sum and sum of squares: all a member shares for standardisation."""
     X64 = X.astype(np.float64)
-    return {"n": int(len(X)), "sum": X64.sum(axis=0).tolist(), "sumsq": (X64 * X64).sum(axis=0).tolist()}
+    return {"n": len(X), "sum": X64.sum(axis=0).tolist(), "sumsq": (X64 * X64).sum(axis=0).tolist()}
 
 
 def pooled_scale(replies: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:

@@ -16,11 +16,11 @@ app = ServerApp()
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     cfg = context.run_config
-    params = init_params(str(cfg["model"]), int(cfg["n-features"]), int(cfg["n-classes"]),
-                         int(cfg["hidden"]), int(cfg["seed"]))
+    params = init_params(
+        str(cfg["model"]), int(cfg["n-features"]), int(cfg["n-classes"]), int(cfg["hidden"]), int(cfg["seed"])
+    )
     n = int(cfg["min-nodes"])
-    strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=n,
-                      min_available_nodes=n)
+    strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=n, min_available_nodes=n)
     result = strategy.start(
         grid=grid,
         initial_arrays=ArrayRecord(params),
