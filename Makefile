@@ -19,6 +19,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	# and ape runs fine with packaging 25 (ape compile and its scripts are what we use).
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	# slither's solc-select drops a `solc` wrapper in the venv's bin (on PATH below) that tries
+	# to download compilers and hangs offline; slither and ape use the solc-js launcher instead.
+	rm -f $(VENV)/bin/solc
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
