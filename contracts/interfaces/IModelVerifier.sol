@@ -49,7 +49,7 @@ interface IModelVerifier {
 
     /// @notice True iff the proof verifies for `modelHash`'s circuit and parameters; reverts
     /// when it is another model's proof or the wrong VKA (EZKL's verifier also reverts on an
-    /// invalid proof). The output is the last instance (fixed point, see operator_node/zk.py).
+    /// invalid proof). The output is the last instance (fixed point, see protocol/proofs.py).
     function verifyInference(bytes32 modelHash, bytes calldata proof, uint256[] calldata instances, bytes32[] calldata vka)
         external
         returns (bool ok);
