@@ -13,7 +13,10 @@ Formulas and rounding (identical in KellyPool.sol):
                 [EPS_WAD, WAD - EPS_WAD]
     labels      4-bit lanes, 64 items per uint256 word, lane = outcome + 1, lane 0 = void item
                 (no label: skipped by every score, the seed's too)
-    L           = sum over labelled items of lnWad(r[y])                   (exact integer, <= 0)
+    L           = sum over groups of 8 consecutive items of lnWad((Qa >> 120)(Qb >> 120)) - LN_GROUP_OFFSET_WAD,
+                  Qa, Qb the exact products of the group's two halves' factors f = r[y] (WAD for a void
+                  item or past the end); an all-void group counts 0. That is sum ln r[y] over labelled
+                  items within lnWad's error, with one lnWad per 8 items
     score       = sdiv(L * eta, WAD)                                       (toward zero: rounds UP)
     seed        = score of the forecast floor(WAD/K) on outcomes 0..K-2 (implied rest) on every item
     M           = max of the seed score (if S > 0) and the scores of revealed operators with
@@ -55,6 +58,13 @@ VALUE_BYTES = 8
 LANES_PER_WORD = 64
 DEFAULT_ETA_WAD = 2 * 10**17
 MAX_ETA_WAD = 10**20
+GROUP = 8
+"""Items per lnWad in the log-likelihood, as two halves of 4 (a product of 4 factors <= 1e18 is <= 1e72)."""
+GROUP_SHIFT = 120
+LN_GROUP_OFFSET_WAD = 123770398382862881926
+"""lnWad((1e72 >> 120) ** 2): an all-WAD group's lnWad (so such a group counts 0); within 0.14 wei of the
+exact offset (126 ln 10 - 240 ln 2) 1e18 of ln(Qa Qb / 1e144) from lnWad((Qa >> 120)(Qb >> 120))."""
+_WAD_POW_4 = 10**72
 MAX_ABS_LOG_LIKELIHOOD_WAD = 2**128
 """|L| bound for `score_wad` (unreachable by real forecasts: it keeps L * eta inside int256)."""
 
@@ -370,8 +380,11 @@ def pack_labels(labels: Sequence[int | None]) -> list[int]:
 
 
 def log_likelihood_wad(forecasts: bytes, labels: Sequence[int | None], outcomes: int) -> int:
-    """L = sum over labelled items of lnWad(r[y]) (None = void item, skipped), as the contract computes it.
+    """L, the log-likelihood of the forecasts on the labels (None = void item), as the contract computes it.
 
+    Items go in groups of GROUP = 8 consecutive items; an item's factor is r[y] in wad, or WAD if it
+    is void or past the end; see `grouped_log`. Within lnWad's error (plus < 1e-26 nats of the
+    shifts' truncation and < 1 wei of offset rounding per group) this is sum ln r[y] over labelled items.
     Every item's forecast is validated (void ones too), in item order, each item's values before
     its label: the first failure is the one the contract reverts with.
     """
@@ -379,14 +392,26 @@ def log_likelihood_wad(forecasts: bytes, labels: Sequence[int | None], outcomes:
     expected = forecast_length(items, outcomes)
     if len(forecasts) != expected:
         raise ForecastLengthMismatch(expected, len(forecasts))
-    total = 0
+    factors = []
     for i, y in enumerate(labels):
         r = _check_item(_item_values(forecasts, i, outcomes), i)
-        if y is None:
-            continue
-        if not 0 <= y < outcomes:
+        if y is not None and not 0 <= y < outcomes:
             raise LabelOutOfRange(i, y)
-        total += ln_wad(r[y])
+        factors.append(WAD if y is None else r[y])
+    return grouped_log(factors)
+
+
+def grouped_log(factors: Sequence[int]) -> int:
+    """sum over groups of GROUP factors (the last padded with WAD) of lnWad((Qa >> 120)(Qb >> 120)) - offset,
+    Qa and Qb the products of each group's two halves; an all-WAD group counts 0 (the contract skips it)."""
+    total = 0
+    for g in range(0, len(factors), GROUP):
+        chunk = [*factors[g : g + GROUP], *([WAD] * (GROUP - len(factors[g : g + GROUP])))]
+        qa = chunk[0] * chunk[1] * chunk[2] * chunk[3]
+        qb = chunk[4] * chunk[5] * chunk[6] * chunk[7]
+        if qa == qb == _WAD_POW_4:
+            continue
+        total += ln_wad((qa >> GROUP_SHIFT) * (qb >> GROUP_SHIFT)) - LN_GROUP_OFFSET_WAD
     return total
 
 

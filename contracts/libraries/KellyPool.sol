@@ -21,7 +21,9 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 ///          PredictionGame stores revealed outcomes (`_outcomes`), so the game passes its words
 ///          as they are: one SLOAD per 64 items and no re-encoding, where a `bytes` of one uint8
 ///          per item would cost 16 gas of calldata per item plus a check against storage.
-///      L      = sum over labelled items of lnWad(r[y])              (exact integer, <= 0)
+///      L      = sum over groups of 8 consecutive items of lnWad((Qa >> 120)(Qb >> 120)) - LN_GROUP_OFFSET,
+///               Qa, Qb the exact products of the group's two halves' factors f = r[y] (WAD for a void
+///               item or past the end); 0 for an all-void group. ~ sum of ln r[y] over labelled items
 ///      score  = (L * eta) / WAD, Solidity signed division           (truncates toward zero: UP for L < 0)
 ///      seed   = score of the forecast floor(WAD / K) on outcomes 0..K-2 (rest implied) on every item
 ///      M      = max of seed (if S > 0) and score_i of revealed operators with s_i > 0 (seed if none).
@@ -110,7 +112,31 @@ library KellyPool {
     ///      5.3e18 per item.
     int256 internal constant MAX_ABS_LOG_LIKELIHOOD_WAD = 2 ** 128;
 
+    /// @dev Items per lnWad in `logLikelihood` (two halves of 4: a product of 4 factors <= 1e18
+    ///      is <= 1e72 < 2**240, and two of them shifted right by GROUP_SHIFT multiply below 2**240).
+    uint256 internal constant GROUP = 8;
+    uint256 internal constant GROUP_SHIFT = 120;
+    /// @dev lnWad(((1e72 >> 120))**2): an all-WAD (all-void) group's lnWad, so such a group is
+    ///      exactly 0 (its lnWad is skipped); within 0.14 wei of (126 ln 10 - 240 ln 2) 1e18, the
+    ///      exact offset of ln(Qa Qb / 1e144) from lnWad((Qa >> 120)(Qb >> 120)).
+    int256 internal constant LN_GROUP_OFFSET_WAD = 123770398382862881926;
+
+    /// @dev WAD ** 4: a half group's product when its 4 factors are all WAD.
+    uint256 private constant WAD_POW_4 = 1e72;
     uint256 private constant MAX_P_WAD = WAD - EPS_WAD;
+    /// @dev WAD - 2 EPS_WAD: v is in [EPS_WAD, WAD - EPS_WAD] iff v - EPS_WAD (wrapping) <= SPAN_WAD.
+    uint256 private constant SPAN_WAD = 990000000000000000;
+    uint256 private constant MASK64 = 0xffffffffffffffff;
+    // Four 64-bit lanes (binary word-wide checks): 2**63 - EPS_WAD, 2**63 - (WAD - EPS_WAD) - 1,
+    // the top 4 bits, the top bit, WAD / 2, WAD, 1 and 12 (label bits 2-3), in every lane.
+    uint256 private constant LANES_LO_ADD = 0x7fee3c86c81f80007fee3c86c81f80007fee3c86c81f80007fee3c86c81f8000;
+    uint256 private constant LANES_HI_ADD = 0x72310cc5907c7fff72310cc5907c7fff72310cc5907c7fff72310cc5907c7fff;
+    uint256 private constant LANES_TOP4 = 0xf000000000000000f000000000000000f000000000000000f000000000000000;
+    uint256 private constant LANES_TOP1 = 0x8000000000000000800000000000000080000000000000008000000000000000;
+    uint256 private constant LANES_HALF = 0x06f05b59d3b2000006f05b59d3b2000006f05b59d3b2000006f05b59d3b20000;
+    uint256 private constant LANES_WAD = 0x0de0b6b3a76400000de0b6b3a76400000de0b6b3a76400000de0b6b3a7640000;
+    uint256 private constant LANES_ONE = 0x0000000000000001000000000000000100000000000000010000000000000001;
+    uint256 private constant LANES_FOUR_UP = 0x000000000000000c000000000000000c000000000000000c000000000000000c; // bits 2, 3
 
     // ---------------------------------------------------------------------------------
     // Commitment and forecasts
@@ -153,6 +179,34 @@ library KellyPool {
         uint256 ptr;
         assembly ("memory-safe") {
             ptr := forecasts.offset
+        }
+        if (outcomes == 2) {
+            // Binary, 4 values per calldataload, checked word-wide as in `_logLikelihoodBinary` (the
+            // missing values of a last partial word become WAD/2); the implied one is valid iff v is.
+            uint256 bad;
+            uint256 w;
+            uint256 first;
+            assembly ("memory-safe") {
+                for {} lt(first, items) { first := add(first, 4) } {
+                    w := calldataload(add(ptr, shl(3, first)))
+                    let n := sub(items, first)
+                    if lt(n, 4) {
+                        let keep := not(shr(shl(6, n), not(0)))
+                        w := or(and(w, keep), and(LANES_HALF, not(keep)))
+                    }
+                    if iszero(
+                        and(
+                            and(iszero(and(w, LANES_TOP4)), eq(and(add(w, LANES_LO_ADD), LANES_TOP1), LANES_TOP1)),
+                            iszero(and(add(w, LANES_HI_ADD), LANES_TOP1))
+                        )
+                    ) {
+                        bad := 1
+                        break
+                    }
+                }
+            }
+            if (bad != 0) _binaryGroupRevert(w, 0, first);
+            return;
         }
         // unchecked: ptr + i * stride stays within the calldata length checked above.
         unchecked {
@@ -201,11 +255,19 @@ library KellyPool {
     // Scores
     // ---------------------------------------------------------------------------------
 
-    /// @notice L = sum over labelled items of lnWad(r[y]): the forecasts' log-likelihood (wad, <= 0).
-    /// @dev Exact integer sum of solady lnWad values (no rounding beyond lnWad's own). Every item's
+    /// @notice L, the forecasts' log-likelihood on the labels (wad, < 0 unless every item is void):
+    ///         the sum over labelled items of ln r[y], evaluated eight items per lnWad.
+    /// @dev Items are taken in groups of GROUP = 8 consecutive items (0-7, 8-15, ...). Each item's
+    ///      factor is r[y] (wad), or WAD if it is void or past the last item. A group's two halves
+    ///      have exact integer products Qa, Qb <= 1e72 < 2**240 (>= 0.005**4 1e72 > 2**208), and
+    ///          L = sum over groups of lnWad((Qa >> 120) (Qb >> 120)) - LN_GROUP_OFFSET_WAD,
+    ///      an all-void group (Qa = Qb = 1e72) counting exactly 0 (its lnWad skipped, which changes
+    ///      nothing by the choice of the offset). As lnWad(x) = ln(x / 1e18) 1e18, each group is
+    ///      ln(Qa Qb / 1e144) = the sum of its 8 ln r[y] up to lnWad's own error, the shifts'
+    ///      relative truncation (< 2**-88: < 1e-26 nats) and < 1 wei of offset rounding: one lnWad
+    ///      per 8 items where a per-item sum takes 8 (and accumulates 8 roundings). Every item's
     ///      forecast is validated (void items too), each item's values before its label, so a
-    ///      valid forecast never makes this revert. Gas: see the harness test (~K-independent
-    ///      per-item loop around one lnWad).
+    ///      valid forecast never makes this revert.
     /// @param forecasts The encoded forecasts.
     /// @param labelWords The labels as 4-bit lanes (outcome + 1, 0 = void), 64 items per word.
     /// @param items The number of items.
@@ -216,52 +278,43 @@ library KellyPool {
         pure
         returns (int256 ll)
     {
-        uint256 stride = _checkLength(forecasts, items, outcomes);
+        _checkLength(forecasts, items, outcomes);
         _checkLabels(labelWords, items);
+        if (outcomes == 2) return _logLikelihoodBinary(forecasts, labelWords, items);
         uint256 ptr;
-        uint256 words;
         assembly ("memory-safe") {
             ptr := forecasts.offset
-            words := add(labelWords, 0x20)
         }
-        // unchecked: offsets stay within the checked calldata and label lengths; |ll| grows by at
-        // most 5.3e18 per item, far from 2**255; i < items cannot wrap.
+        uint256 stride = (outcomes - 1) * VALUE_BYTES;
+        // unchecked: offsets stay within the checked calldata and label lengths; half-group
+        // products of 4 factors <= 1e18 are <= 1e72 < 2**240; |ll| grows by at most 42.4e18 per
+        // group, far from 2**255; i < items cannot wrap.
         unchecked {
             uint256 word;
-            if (outcomes == 2) {
-                // Binary: one value per item, the implied one is valid iff it is.
-                for (uint256 i; i < items; ++i) {
-                    if (i & 63 == 0) {
-                        assembly ("memory-safe") {
-                            word := mload(add(words, shl(5, shr(6, i)))) // words[i / 64]
-                        }
-                    }
-                    uint256 v;
-                    assembly ("memory-safe") {
-                        v := shr(192, calldataload(add(ptr, shl(3, i))))
-                    }
-                    if (v < EPS_WAD || v > MAX_P_WAD) revert ProbabilityOutOfRange(i, 0, int256(v));
-                    uint256 lane = word & 15;
-                    word >>= 4;
-                    if (lane == 0) continue;
-                    if (lane > 2) revert LabelOutOfRange(i, lane - 1);
-                    ll += FixedPointMathLib.lnWad(int256(lane == 1 ? v : WAD - v));
-                }
-            } else {
-                for (uint256 i; i < items; ++i) {
-                    if (i & 63 == 0) {
-                        assembly ("memory-safe") {
-                            word := mload(add(words, shl(5, shr(6, i))))
-                        }
-                    }
+            uint256 qa; // the group's first half's product, once complete
+            uint256 q = 1; // the running half's product
+            uint256 end = (items + 7) & ~uint256(7); // padded to whole groups
+            for (uint256 i; i < end; ++i) {
+                if (i < items) {
+                    if (i & 63 == 0) word = labelWords[i >> 6];
                     uint256 lane = word & 15;
                     word >>= 4;
                     // lane 0 (void) asks for outcome K: none, the item is only validated.
                     uint256 k = lane == 0 ? outcomes : lane - 1;
                     uint256 p = _probabilityOf(ptr + i * stride, i, outcomes, k);
-                    if (lane == 0) continue;
-                    if (k >= outcomes) revert LabelOutOfRange(i, k);
-                    ll += FixedPointMathLib.lnWad(int256(p));
+                    if (lane != 0) {
+                        if (k >= outcomes) revert LabelOutOfRange(i, k);
+                        q *= p;
+                    } else {
+                        q *= WAD;
+                    }
+                } else {
+                    q *= WAD;
+                }
+                if (i & 3 == 3) {
+                    if (i & 4 == 0) qa = q;
+                    else ll += _group(qa, q);
+                    q = 1;
                 }
             }
         }
@@ -286,8 +339,8 @@ library KellyPool {
 
     /// @notice The community seed's score: `score(logLikelihood(uniform, labels))`, exactly.
     /// @dev The uniform forecast puts u = floor(WAD / K) on outcomes 0..K-2 and WAD - (K - 1) u on
-    ///      the last, so L = (labelled - onLast) lnWad(u) + onLast lnWad(WAD - (K - 1) u): the same
-    ///      integer as the per-item sum, with two lnWad calls. Same rounding as `score`.
+    ///      the last; this runs logLikelihood's grouped sum on those values straight from the
+    ///      labels (no forecast bytes), so it is the same integer. Same rounding as `score`.
     /// @param labelWords The labels (4-bit lanes, as for `logLikelihood`).
     /// @param items The number of items.
     /// @param outcomes K.
@@ -300,26 +353,28 @@ library KellyPool {
     {
         _checkOutcomes(outcomes);
         _checkLabels(labelWords, items);
-        uint256 labelled;
-        uint256 onLast;
-        // unchecked: counters <= items; (K - 1) u <= WAD; the two products are bounded by
-        // items * 5.3e18.
+        int256 ll;
+        // unchecked: as in logLikelihood; (K - 1) u <= WAD.
         unchecked {
+            uint256 u = WAD / outcomes;
+            uint256 uLast = WAD - (outcomes - 1) * u;
             uint256 word;
+            uint256 qa;
+            uint256 q = 1;
             for (uint256 i; i < items; ++i) {
                 if (i & 63 == 0) word = labelWords[i >> 6];
                 uint256 lane = word & 15;
                 word >>= 4;
-                if (lane == 0) continue;
                 if (lane > outcomes) revert LabelOutOfRange(i, lane - 1);
-                ++labelled;
-                if (lane == outcomes) ++onLast;
+                q *= lane == 0 ? WAD : lane == outcomes ? uLast : u;
+                (ll, qa, q) = _step(ll, qa, q, i);
             }
-            uint256 u = WAD / outcomes;
-            int256 ll = int256(labelled - onLast) * FixedPointMathLib.lnWad(int256(u))
-                + int256(onLast) * FixedPointMathLib.lnWad(int256(WAD - (outcomes - 1) * u));
-            return score(ll, etaWad);
+            for (uint256 i = items; i & 7 != 0; ++i) {
+                q *= WAD;
+                (ll, qa, q) = _step(ll, qa, q, i);
+            }
         }
+        return score(ll, etaWad);
     }
 
     // ---------------------------------------------------------------------------------
@@ -415,26 +470,147 @@ library KellyPool {
     /// @dev Validate one item at calldata position `ptr` (K - 1 big-endian uint64 values) and
     ///      return its probability of outcome k (0 if k >= K: validation only).
     function _probabilityOf(uint256 ptr, uint256 item, uint256 outcomes, uint256 k) private pure returns (uint256 pk) {
-        // unchecked: K - 1 >= 1; the sum of <= 14 values <= WAD cannot overflow, and int256 casts
-        // of values < 2**64 (and of the sum) are exact.
-        unchecked {
-            uint256 last = outcomes - 1;
-            uint256 sum;
-            for (uint256 j; j < last; ++j) {
-                uint256 v;
-                assembly ("memory-safe") {
-                    v := shr(192, calldataload(add(ptr, shl(3, j))))
+        uint256 err; // 0, or 1 + the outcome whose probability is out of range
+        uint256 value;
+        assembly ("memory-safe") {
+            let last := sub(outcomes, 1)
+            let sum := 0
+            for { let j := 0 } lt(j, last) { j := add(j, 1) } {
+                let v := shr(192, calldataload(add(ptr, shl(3, j))))
+                // v in [EPS, WAD - EPS] iff v - EPS (wrapping below EPS) <= SPAN
+                if gt(sub(v, EPS_WAD), SPAN_WAD) {
+                    err := add(j, 1)
+                    value := v
+                    break
                 }
-                if (v < EPS_WAD || v > MAX_P_WAD) revert ProbabilityOutOfRange(item, j, int256(v));
-                if (j == k) pk = v;
-                sum += v;
+                if eq(j, k) { pk := v }
+                sum := add(sum, v) // <= 14 values <= WAD: no overflow
             }
-            int256 implied = int256(WAD) - int256(sum);
-            if (implied < int256(EPS_WAD) || implied > int256(MAX_P_WAD)) {
-                revert ProbabilityOutOfRange(item, last, implied);
+            if iszero(err) {
+                let implied := sub(WAD, sum) // two's complement: negative if sum > WAD
+                if gt(sub(implied, EPS_WAD), SPAN_WAD) {
+                    err := add(last, 1)
+                    value := implied
+                }
+                if eq(k, last) { pk := implied }
             }
-            if (k == last) pk = uint256(implied);
         }
+        if (err != 0) revert ProbabilityOutOfRange(item, err - 1, int256(value));
+    }
+
+    /// @dev After item i's factor entered q: close a half group (i = 3 mod 8) or a group (i = 7 mod 8).
+    function _step(int256 ll, uint256 qa, uint256 q, uint256 i) private pure returns (int256, uint256, uint256) {
+        if (i & 3 != 3) return (ll, qa, q);
+        if (i & 4 == 0) return (ll, q, 1);
+        return (ll + _group(qa, q), 0, 1);
+    }
+
+    /// @dev A group's log: lnWad((qa >> 120)(qb >> 120)) - LN_GROUP_OFFSET_WAD, 0 if all its factors are WAD.
+    function _group(uint256 qa, uint256 qb) private pure returns (int256) {
+        if (qa == WAD_POW_4 && qb == WAD_POW_4) return 0;
+        // unchecked: both shifted products are < 2**120; the offset is below any lnWad of a
+        // product > 2**176 (lnWad(2**176) ~ 80.5e18), no wrap either way.
+        unchecked {
+            return FixedPointMathLib.lnWad(int256((qa >> GROUP_SHIFT) * (qb >> GROUP_SHIFT))) - LN_GROUP_OFFSET_WAD;
+        }
+    }
+
+    /// @dev logLikelihood for K = 2 (length and labels already checked): a group of 8 items (two
+    ///      half groups of 4) per iteration, with word-wide ("SWAR") checks. One calldataload reads
+    ///      a half's 4 values (8 bytes each, the first item in the top lane) and 16 bits of the
+    ///      label word its 4 lanes; in a last partial group the missing values become WAD/2 and
+    ///      their lanes void, whatever the calldata holds there. Checks, on 4 lanes at once: v < 2**60
+    ///      (top 4 bits clear), then with that headroom bit 63 of v + 2**63 - EPS is set iff
+    ///      v >= EPS and bit 63 of v + 2**63 - (WAD - EPS) - 1 iff v > WAD - EPS (no carry crosses a
+    ///      lane); a label nibble >= 3 has bit 2 or 3, or bits 0 and 1, set. If a half fails,
+    ///      `_binaryGroupRevert` finds its first failure in item order and reverts with it (the
+    ///      first half first). A valid v implies a valid WAD - v. Factors: lane 0 -> WAD, lane 1
+    ///      (outcome 0) -> v, lane 2 (outcome 1) -> WAD - v.
+    function _logLikelihoodBinary(bytes calldata forecasts, uint256[] memory labelWords, uint256 items)
+        private
+        pure
+        returns (int256 ll)
+    {
+        uint256 groups = (items + 7) >> 3;
+        uint256 word;
+        // unchecked: as in logLikelihood.
+        unchecked {
+            for (uint256 g; g < groups; ++g) {
+                uint256 qa;
+                uint256 qb;
+                uint256 bad; // 0: valid, 1: the first half fails, 2: the second
+                uint256 wBad;
+                uint256 lBad;
+                assembly ("memory-safe") {
+                    // Keep the top k lanes of a half (k >= 4: all); the others become WAD/2, void.
+                    function clip(w, lanes, k) -> w2, l2 {
+                        w2 := w
+                        l2 := lanes
+                        if lt(k, 4) {
+                            let keep := not(shr(shl(6, k), not(0)))
+                            w2 := or(and(w, keep), and(LANES_HALF, not(keep)))
+                            l2 := and(lanes, sub(shl(shl(2, k), 1), 1))
+                        }
+                    }
+                    // A half's product of factors, and whether its values and labels are valid.
+                    function half(w, lanes) -> q, ok {
+                        // The 4 label nibbles spread to the low bits of the 4 value lanes.
+                        let spread := or(
+                            or(shl(192, and(lanes, 15)), shl(128, and(shr(4, lanes), 15))),
+                            or(shl(64, and(shr(8, lanes), 15)), shr(12, lanes))
+                        )
+                        ok := and(
+                            and(iszero(and(w, LANES_TOP4)), eq(and(add(w, LANES_LO_ADD), LANES_TOP1), LANES_TOP1)),
+                            and(
+                                iszero(and(add(w, LANES_HI_ADD), LANES_TOP1)),
+                                iszero(or(and(spread, LANES_FOUR_UP), and(and(spread, shr(1, spread)), LANES_ONE)))
+                            )
+                        )
+                        // Lane masks (a 0/1 bit times 2**64 - 1 fills its lane, no carry): outcome 0
+                        // takes v, outcome 1 takes WAD - v, void takes WAD.
+                        let m1 := mul(and(spread, LANES_ONE), MASK64)
+                        let m2 := mul(and(shr(1, spread), LANES_ONE), MASK64)
+                        let f := or(or(and(w, m1), and(sub(LANES_WAD, w), m2)), and(LANES_WAD, not(or(m1, m2))))
+                        q := mul(mul(shr(192, f), and(shr(128, f), MASK64)), mul(and(shr(64, f), MASK64), and(f, MASK64)))
+                    }
+                    if iszero(and(g, 7)) { word := mload(add(add(labelWords, 0x20), shl(5, shr(3, g)))) } // words[g / 8]
+                    let at := add(forecasts.offset, shl(6, g))
+                    let n := sub(items, shl(3, g)) // items from this group on (>= 1)
+                    let w, l := clip(calldataload(at), and(word, 0xffff), n)
+                    let ok
+                    qa, ok := half(w, l)
+                    if iszero(ok) {
+                        bad := 1
+                        wBad := w
+                        lBad := l
+                    }
+                    let k := 0
+                    if gt(n, 4) { k := sub(n, 4) }
+                    w, l := clip(calldataload(add(at, 32)), and(shr(16, word), 0xffff), k)
+                    qb, ok := half(w, l)
+                    if and(iszero(bad), iszero(ok)) {
+                        bad := 2
+                        wBad := w
+                        lBad := l
+                    }
+                    word := shr(32, word)
+                }
+                if (bad != 0) _binaryGroupRevert(wBad, lBad, (g << 3) + ((bad - 1) << 2));
+                ll += _group(qa, qb);
+            }
+        }
+    }
+
+    /// @dev Revert with the first failure (in item order, an item's value before its label) of a
+    ///      binary group whose word-wide check failed: one exists among its lanes.
+    function _binaryGroupRevert(uint256 w, uint256 lanes, uint256 first) private pure {
+        for (uint256 t; t < 4; ++t) {
+            uint256 v = (w >> (192 - 64 * t)) & MASK64;
+            if (v < EPS_WAD || v > MAX_P_WAD) revert ProbabilityOutOfRange(first + t, 0, int256(v));
+            uint256 lane = (lanes >> (4 * t)) & 15;
+            if (lane > 2) revert LabelOutOfRange(first + t, lane - 1);
+        }
+        assert(false); // unreachable: the word-wide check failed on one of these lanes
     }
 
     /// @dev Check K and the forecast length; return the bytes per item, (K - 1) * 8.

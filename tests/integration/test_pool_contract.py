@@ -197,6 +197,60 @@ def test_commitment_matches_mirror(harness, round_, op, model, forecasts, salt):
     assert bytes(got) == pool.commitment(round_, operator, model, forecasts, salt)
 
 
+def _outcome(fn: Any, *args: Any) -> tuple[Any, ...]:
+    """What a harness call or a mirror function does: ("ok", result) or (error name, evidence...)."""
+    try:
+        return ("ok", fn(*args))
+    except ContractReverted as e:
+        return (e.error, *e.args_.values())
+    except pool.ProbabilityOutOfRange as e:
+        return ("ProbabilityOutOfRange", e.item, e.outcome, e.probability_wad)
+    except pool.LabelOutOfRange as e:
+        return ("LabelOutOfRange", e.item, e.outcome)
+
+
+@SETTINGS
+@given(
+    outcomes=st.sampled_from([2, 2, 3, 4]),
+    items=st.one_of(st.integers(1, 12), st.integers(60, 70)),
+    data=st.data(),
+)
+def test_bad_forecasts_and_labels_fail_first_where_the_mirror_does(harness, outcomes, items, data):
+    """Random forecasts with some invalid values and labels: the same first failure, or the same L."""
+    bad_value = st.sampled_from([0, E - 1, WAD - E + 1, WAD, 2**64 - 1, 6 * WAD // 10])
+    values = [
+        data.draw(
+            st.one_of(st.integers(E, WAD // outcomes), bad_value)
+            if data.draw(st.integers(0, 9)) == 0
+            else st.integers(E, WAD // outcomes)
+        )
+        for _ in range(items * (outcomes - 1))
+    ]
+    forecasts = b"".join(v.to_bytes(8, "big") for v in values)
+    lanes = [
+        data.draw(st.integers(0, outcomes) if data.draw(st.integers(0, 14)) else st.integers(0, 15))
+        for _ in range(items)
+    ]
+    labels = [None if lane == 0 else lane - 1 for lane in lanes]
+    words = [0] * ((items + 63) // 64)
+    for i, lane in enumerate(lanes):
+        words[i // 64] |= lane << (4 * (i % 64))
+    if items % 64:
+        words[-1] |= data.draw(st.integers(0, 2**256 - 1)) << (4 * (items % 64)) & (2**256 - 1)  # ignored lanes
+
+    assert _outcome(harness.logLikelihood, forecasts, words, items, outcomes) == _outcome(
+        pool.log_likelihood_wad, forecasts, labels, outcomes
+    )
+    got_validate = _outcome(harness.validate, forecasts, items, outcomes)
+    want_validate = _outcome(pool.decode_forecasts, forecasts, items, outcomes)
+    assert got_validate[0] == want_validate[0] or (got_validate == ("ok", True) and want_validate[0] == "ok")
+    if got_validate[0] != "ok":
+        assert got_validate == want_validate
+    assert _outcome(harness.seedScore, words, items, outcomes, ETA) == _outcome(
+        pool.seed_score_wad, labels, outcomes, ETA
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Extreme cases
 # --------------------------------------------------------------------------------------
@@ -226,7 +280,7 @@ def test_extreme_rounds_match_mirror(harness):
     right = pool.pack_forecasts([[E, WAD - E] if y == 1 else [WAD - E, E] for y in labels])
     half = pool.uniform_forecasts(64, 2)
     ll_wrong = harness.logLikelihood(wrong, pool.pack_labels(labels), 64, 2)
-    assert ll_wrong == 64 * pool.ln_wad(E)
+    assert ll_wrong == pool.grouped_log([E] * 64)
 
     # one operator, all wrong at EPS, no subsidy: it gets its stake back
     payouts, *_, refund = _round_settlement(harness, labels, [wrong], [10**18], 0)
@@ -294,7 +348,10 @@ def test_bad_inputs_revert_with_the_mirrors_evidence(harness):
     assert tuple(reverts("LabelsTooShort", harness.seedScore, [], 1, 2, ETA).values()) == (1, 0)
     # label lane 3 = outcome 2 with K = 2; lane 5 = outcome 4 with K = 3
     assert tuple(reverts("LabelOutOfRange", harness.logLikelihood, half * 2, [0x31], 2, 2).values()) == (1, 2)
-    assert tuple(reverts("LabelOutOfRange", harness.logLikelihood, half * 2, [0x5], 1, 3).values()) == (0, 4)
+    assert tuple(reverts("LabelOutOfRange", harness.logLikelihood, _b(WAD // 3, WAD // 3), [0x5], 1, 3).values()) == (
+        0,
+        4,
+    )
     assert tuple(reverts("LabelOutOfRange", harness.seedScore, [0x30], 2, 2, ETA).values()) == (1, 2)
     err = mirror_error(pool.log_likelihood_wad, half * 2, [0, 2], 2)
     assert (err.item, err.outcome) == (1, 2)  # type: ignore[attr-defined]
@@ -337,6 +394,11 @@ def test_report_pool_gas(harness):
     one = pool.uniform_forecasts(1, 2)
     _, gas_ll1 = harness.logLikelihoodGas(one, [words[0] & 15], 1, 2)
 
+    f3 = pool.encode_forecasts([[0.2, 0.3, 0.5]] * items)
+    l3 = [i % 3 for i in range(items)]
+    ll3, gas_ll3 = harness.logLikelihoodGas(f3, pool.pack_labels(l3), items, 3)
+    assert ll3 == pool.log_likelihood_wad(f3, l3, 3)
+
     settle_gas = {}
     for n in (1, 4, 16):
         stakes = [10**18 + i for i in range(n)]
@@ -348,6 +410,7 @@ def test_report_pool_gas(harness):
         f"logLikelihood, 64-item binary, labels in memory: {gas_ll} ({per_item:.0f} per item)",
         f"logLikelihood, 1 item: {gas_ll1} (marginal per item {(gas_ll - gas_ll1) / (items - 1):.0f})",
         f"validate, 64-item binary: {gas_validate} ({gas_validate / items:.0f} per item)",
+        f"logLikelihood, 64 items, K = 3: {gas_ll3} ({gas_ll3 / items:.0f} per item)",
         f"score from stored labels (SLOAD + logLikelihood + score): {gas_stored} ({gas_stored / items:.0f} per item)",
         f"scoring tx estimate (21,000 + {calldata} forecast calldata + decoding + execution): {tx_gas}"
         f" ({(tx_gas - 21_000) / items:.0f} per item beyond 21,000)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -233,15 +234,45 @@ def test_pack_labels_uses_four_bit_lanes():
 # --------------------------------------------------------------------------------------
 
 
+def exact_ln_wad(factors: list[int]) -> Decimal:
+    """sum of ln(f / WAD) * WAD, to 60 digits."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return sum(((Decimal(f) / WAD).ln() for f in factors), Decimal(0)) * WAD
+
+
 @given(r=rounds())
-def test_log_likelihood_is_the_sum_of_ln_wad_of_the_true_outcome(r):
+def test_log_likelihood_is_the_grouped_log_of_the_true_outcomes(r):
     outcomes, rows, labels = r
     data = pool.pack_forecasts(rows)
     ll = pool.log_likelihood_wad(data, labels, outcomes)
-    assert ll == sum(ln_wad(row[y]) for row, y in zip(rows, labels, strict=True) if y is not None)
-    assert ll <= 0
-    exact = math.fsum(math.log(row[y] / WAD) for row, y in zip(rows, labels, strict=True) if y is not None)
-    assert abs(ll / WAD - exact) < 1e-12 * len(rows)
+    factors = [WAD if y is None else row[y] for row, y in zip(rows, labels, strict=True)]
+    assert ll == pool.grouped_log(factors)
+    groups = (len(rows) + 7) // 8
+    assert abs(ll - exact_ln_wad(factors)) <= 2 * groups  # within 2 wei per 8 items of the exact sum
+    assert ll < 0 or all(y is None for y in labels)
+
+
+@settings(max_examples=300)
+@given(factors=st.lists(st.one_of(st.integers(E, WAD - E), st.sampled_from([E, WAD - E, WAD])), max_size=40))
+def test_grouped_log_is_within_a_wei_per_group_of_the_exact_sum(factors):
+    got = pool.grouped_log(factors)
+    assert abs(got - exact_ln_wad(factors)) <= 2 * ((len(factors) + 7) // 8)
+    # the per-item solady sum is no closer: one rounding per item instead of per group
+    assert abs(sum(ln_wad(f) for f in factors) - exact_ln_wad(factors)) <= 2 * len(factors)
+
+
+def test_grouped_log_groups_eight_items():
+    assert pool.grouped_log([]) == 0
+    assert pool.grouped_log([WAD] * 8) == 0  # an all-void group counts exactly 0
+    assert pool.grouped_log([WAD] * 17) == 0
+    half = WAD // 2
+    one = pool.grouped_log([half])
+    assert one == ln_wad(((half * WAD**3) >> 120) * (WAD**4 >> 120)) - pool.LN_GROUP_OFFSET_WAD
+    assert pool.grouped_log([half] * 8 + [half]) == pool.grouped_log([half] * 8) + one
+    assert pool.grouped_log([WAD] * 8 + [half]) == one
+    assert ln_wad((WAD**4 >> pool.GROUP_SHIFT) ** 2) == pool.LN_GROUP_OFFSET_WAD
+    assert (E**4) >> pool.GROUP_SHIFT > 2**88  # the shift keeps > 88 bits of every half's product
 
 
 def test_log_likelihood_refuses_bad_labels():
@@ -288,11 +319,11 @@ def test_score_refuses_out_of_range():
 
 def test_seed_score_is_the_uniform_forecasts_score():
     labels: list[int | None] = [0, 1, None, 1, 0]
-    ll2 = 4 * ln_wad(WAD // 2)
+    ll2 = pool.grouped_log([WAD // 2, WAD // 2, WAD, WAD // 2, WAD // 2])
     assert pool.seed_score_wad(labels, 2) == pool.score_wad(ll2, pool.DEFAULT_ETA_WAD)
-    # K = 3: floor(WAD / 3) on outcomes 0 and 1, the two wei left over on outcome 2
+    # K = 3: floor(WAD / 3) on outcomes 0 and 1, the one wei left over on outcome 2
     u = WAD // 3
-    ll3 = 2 * ln_wad(u) + ln_wad(WAD - 2 * u)
+    ll3 = pool.grouped_log([u, WAD - 2 * u, u])
     assert pool.seed_score_wad([0, 2, 1], 3, WAD) == ll3
     assert pool.seed_score_wad([None, None], 2) == 0
     assert math.isclose(pool.seed_score_wad([0] * 50, 2) / WAD, -50 * 0.2 * math.log(2), rel_tol=1e-15)
