@@ -599,7 +599,7 @@ class Demo:
 
     # ------------------------------------------------------------ the end
     def final_query(self) -> None:
-        """A user's query: the best model by on-chain profit, answered by its operator's node
+        """A user's query: the best model by the log loss of its forecasts, answered by its operator's node
         process with an EZKL proof, verified here off-chain and through the chain."""
         from operator_node.client import NoModel, query_and_verify
 

@@ -53,7 +53,12 @@ def srs(deployment: Path, store: str, logrows: int, ceremony: Path | None) -> No
 )
 @click.option("--store", default="http://127.0.0.1:8470", show_default=True)
 @click.option("--input", "input_", required=True, help="comma-separated feature values")
-@click.option("--model", "model_hex", default=None, help="model hash; default: best cumulative profit on-chain")
+@click.option(
+    "--model",
+    "model_hex",
+    default=None,
+    help="model hash; default: the best by the log loss of its forecasts on the chain",
+)
 @click.option("--onchain", is_flag=True, help="also verify through the on-chain EZKL verifier")
 @click.option("--json", "as_json", is_flag=True)
 def infer(deployment: Path, store: str, input_: str, model_hex: str | None, onchain: bool, as_json: bool) -> None:

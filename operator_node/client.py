@@ -12,8 +12,10 @@ import httpx
 from operator_node.verify import RegisteredModel, verify_registered
 from protocol.chain import Chain
 from protocol.chain.contracts import ModelRecord
+from protocol.chain.scores import model_scores
 from protocol.errors import ServiceError, UnknownModel
 from protocol.proofs import ProofBundle, ProofRejected
+from protocol.ranking import rank
 from protocol.store import BlobStore
 
 
@@ -35,12 +37,17 @@ class InferenceFailed(ServiceError):
         super().__init__(f"inference at {where}: {reason}")
 
 
-def best_model(chain: Chain) -> ModelRecord:
-    """The registered model with the best cumulative realised profit (ties: most rounds)."""
-    models = [m for m in chain.models.all() if m.endpoint.startswith("http")]
+def best_model(chain: Chain, last_rounds: int | None = None) -> ModelRecord:
+    """The registered model (with an inference endpoint) whose forecasts scored best: the
+    lowest log loss over all revealed items of its round (`protocol.ranking`), never its
+    profit, which trading against oneself can fake. Unscored models come last, newest first."""
+    models = {m.model_hash: m for m in chain.models.all() if m.endpoint.startswith("http")}
     if not models:
         raise NoModel("no registered model has an inference endpoint")
-    return max(models, key=lambda m: (m.cumulative_profit_wad, m.rounds_traded))
+    for s in rank(model_scores(chain, last_rounds)):
+        if s.model_hash in models:
+            return models[s.model_hash]
+    return max(models.values(), key=lambda m: m.registered_at)
 
 
 def query(endpoint: str, x: Sequence[float], timeout: float = 120.0) -> tuple[bytes, ProofBundle]:

@@ -1,0 +1,48 @@
+"""Each model's forecasts and each round's revealed labels, read from the chain, scored by
+`protocol.ranking` (a proper score: anyone can recompute it from the chain alone)."""
+
+from __future__ import annotations
+
+from protocol.chain.contracts import Chain, PredictionGame
+from protocol.ranking import ModelScore, score_round
+
+WAD = 10**18
+
+
+def round_forecasts(
+    game: PredictionGame, round: int, from_block: int, outcome_count: int
+) -> dict[bytes, dict[int, list[float]]]:
+    """Model hash → item → the probabilities its trades stated (the last order on an item
+    wins; skipped orders state a forecast too)."""
+    out: dict[bytes, dict[int, list[float]]] = {}
+    for t in game.traded(round, from_block=from_block):
+        for n, order in enumerate(t.orders):
+            out.setdefault(t.model_hash, {})[order.item] = [lane / WAD for lane in t.belief(n, outcome_count)]
+    return out
+
+
+def revealed_outcomes(game: PredictionGame, round: int) -> dict[int, int]:
+    """Item → outcome for the round's revealed, not voided items."""
+    out: dict[int, int] = {}
+    for listing in game.listings(round):
+        if listing.revealed and not listing.voided:
+            for i in listing.items:
+                y = game.outcome_of(round, i)
+                if y is not None:
+                    out[i] = y
+    return out
+
+
+def model_scores(chain: Chain, last_rounds: int | None = None) -> list[ModelScore]:
+    """Every model's score in each settled round (the latest `last_rounds` rounds, or all)."""
+    assert chain.deployment is not None
+    g = chain.game
+    k = g.outcome_count()
+    rounds = [r for r in range(1, g.round_count() + 1) if g.phase(r) == "settled"]
+    if last_rounds is not None:
+        rounds = rounds[-last_rounds:]
+    out: list[ModelScore] = []
+    for r in rounds:
+        forecasts = round_forecasts(g, r, chain.deployment.deployed_block, k)
+        out += score_round(r, forecasts, revealed_outcomes(g, r), k)
+    return out
