@@ -3,9 +3,9 @@ sealed joint Kelly pool and its insider-bounded variants, on the same models, da
 
 Models: four scikit-learn classifiers of different quality, retrained each round on all earlier rows
 (histogram gradient boosting, logistic regression, gradient boosting with 5 trees, Gaussian naive Bayes), on
-data shipped in scikit-learn's wheel: the breast cancer set (the demo's default data) and digits, odd vs even
-(not tuned on). Every model forecasts the round's items, clipped to [ε, 1 - ε]; the same forecasts go to every
-mechanism. Wealth is carried between rounds.
+data shipped in scikit-learn's wheel: the breast cancer set (the demo's default data) and two binary tasks on
+digits, odd vs even and 5-9 vs 0-4 (not tuned on). Every model forecasts the round's items, clipped to
+[ε, 1 - ε]; the same forecasts go to every mechanism. Wealth is carried between rounds.
 
 - lmsr: today's market, per-item LMSR (b = 0.6), the Kelly planner of operator_node/strategy.py in 6 passes
   with the demo's full-Kelly bankroll, every one of the 4! arrival orders (the same order in each pass). A
@@ -14,7 +14,8 @@ mechanism. Wealth is carried between rounds.
 - pool*: the sealed joint Kelly pool (docs/MARKET.md): stakes and forecasts committed, payout_i = Pot·w_i/Z with
   w_i = s_i·e^(η·L_i), the subsidy S = K·b·ln 2 (the LMSR's worst case) a seed bet at ½. Stakes from
   operator_node/pool_strategy.py (Kelly on the model's track record, at most half the wealth). Variants bound
-  the insider (below). The pool's payout rule is `pool_payout` (floats): swap in the exact mirror there.
+  the insider (`POOLS`; the recommended one is `RECOMMENDED`: all stakes scaled pro rata so that Σ s ≤ S).
+  The pool's payout rule is `pool_payout` (floats): swap in the exact mirror there.
 
 Figures per mechanism and data set: Spearman ρ(profit per stake, log loss) per round and the fraction of rounds
 ranked exactly; the first arrival's share of operator profit; market log loss vs the best model, the plain
@@ -23,8 +24,8 @@ or shades its report, expected certainty-equivalent gain under its own beliefs, 
 (a committee member who knows the labels of one seat's items bets through another address): its best gain
 (tokens, share of the others' money, how much from honest stakes) and the bound it must stay under.
 
-    .venv/bin/python scripts/sim_market.py            # the full comparison (~4 min on 2 cores), into bench/results.json
-    .venv/bin/python scripts/sim_market.py --quick    # fewer seeds and label draws (~1 min), not written
+    .venv/bin/python scripts/sim_market.py            # the full comparison (~2 min on 2 cores), into bench/results.json
+    .venv/bin/python scripts/sim_market.py --quick    # 2 seeds, fewer label draws (~20 s), not written
     .venv/bin/python scripts/sim_market.py --synthetic [--b 0.6 --passes 6 ...]   # the older synthetic LMSR study
     .venv/bin/python scripts/sim_market.py --sweep --seeds 2                      # ... and its liquidity grid
 """
@@ -73,6 +74,7 @@ class DataSpec:
 DATASETS = {
     "breast_cancer": DataSpec("", "breast cancer (the demo's default data)", 150, 50),
     "digits_odd": DataSpec("_digits", "digits, odd vs even (not tuned on)", 150, 64),
+    "digits_high": DataSpec("_digits5", "digits, 5-9 vs 0-4 (not tuned on)", 150, 64),
 }
 MODEL_NAMES = ("HGB", "LR", "GB5", "NB")
 
@@ -86,6 +88,9 @@ def load_dataset(name: str) -> tuple[Arr, Arr]:
     if name == "digits_odd":
         d = load_digits()
         return d.data, (d.target % 2 == 1).astype(np.int8)
+    if name == "digits_high":
+        d = load_digits()
+        return d.data, (d.target >= 5).astype(np.int8)
     raise SystemExit(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
 
 
@@ -254,7 +259,7 @@ def lmsr_round_exact(
                 wealth_wad[o] -= cost
     for o in range(n):
         wealth_wad[o] += sum(held[o][i][int(y)] for i, y in enumerate(labels))
-    return np.array(wealth_wad) / WAD, np.array([lmsr.prices(q[i], b_wad)[1] for i in range(k)])
+    return np.array([w / WAD for w in wealth_wad]), np.array([lmsr.prices(q[i], b_wad)[1] for i in range(k)])
 
 
 # ======================================================================================= the pool
@@ -370,7 +375,7 @@ def effective_stakes(m: PoolMech, stakes: Arr, subsidy: float) -> Arr:
 @dataclass(frozen=True)
 class Config:
     rounds: int = 5
-    seeds: int = 8
+    seeds: int = 10
     b: float = 0.6  # LMSR liquidity per item (the demo's); the pool's subsidy is the LMSR's worst case K·b·ln 2
     fraction: float = 1.0  # LMSR bankroll: the demo's full Kelly
     passes: int = 6
@@ -630,7 +635,7 @@ def run_pool(f: Forecasts, m: PoolMech, cfg: Config, subsidy: float, seats: Arr,
         leak_half, leak_twin = half["gain"] - half0["gain"], tk["gain"] - t0["gain"]
         worst, base0 = (tk, t0) if leak_twin > leak_half else (half, half0)
         ins["gain"].append(max(leak_half, leak_twin))  # what knowing the labels adds
-        ins["share"].append(max(leak_half, leak_twin) / worst["pot"])
+        ins["share"].append(max(leak_half, leak_twin) / worst["hard_bound"])  # of S + the honest stakes at risk
         ins["honest"].append(worst["honest"] - base0["honest"])
         ins["gain_half"].append(half["gain"])
         ins["gain_twin"].append(tk["gain"])
@@ -733,7 +738,7 @@ def mech_figures(results: list[dict[str, Any]], mech: str) -> dict[str, Any]:
         "market_minus_average_per_round": avg_r.tolist(),
         "subsidy_used": float(used_a.mean()),
         "subsidy_used_max": float(used_a.max()),
-        "truthful_best_response_gain_pct": float(truth_a.mean()),
+        "truthful_best_response_gain_pct_mean": float(truth_a.mean()),
         "truthful_best_response_gain_pct_max": float(truth_a.max()),
         "insider_gain": float(iv["gain"].mean()),
         "insider_gain_max": float(iv["gain"].max()),
@@ -756,9 +761,12 @@ def mech_figures(results: list[dict[str, Any]], mech: str) -> dict[str, Any]:
     else:
         out["insider_items_subsidy"] = float(iv["items_subsidy"].mean())
     big = tfrac >= 0.1
-    out["truthful_gain_pct_stake_weighted"] = float((truth_a * tfrac).sum() / tfrac.sum())
-    out["truthful_gain_pct_max_stake_10pct"] = float(truth_a[big].max()) if big.any() else float("nan")
-    out["truthful_gain_pct_max_small_stake"] = float(truth_a[~big].max()) if (~big).any() else float("nan")
+    # Weighted by the stake's fraction of wealth: a 1% participation stake is nearly risk-neutral (see docs/MARKET.md).
+    out["truthful_best_response_gain_pct"] = float((truth_a * tfrac).sum() / tfrac.sum())
+    out["truthful_best_response_gain_pct_max_stake_10pct"] = float(truth_a[big].max()) if big.any() else float("nan")
+    out["truthful_best_response_gain_pct_max_small_stake"] = (
+        float(truth_a[~big].max()) if (~big).any() else float("nan")
+    )
     return out
 
 
@@ -789,6 +797,7 @@ RESULT_FIGS = (
     "market_minus_average",
     "subsidy_used",
     "truthful_best_response_gain_pct",
+    "truthful_best_response_gain_pct_max_stake_10pct",
     "insider_gain",
     "insider_gain_share_of_pot",
 )
@@ -803,9 +812,10 @@ def flat_figures(key: str, ref: dict[str, Any], figs: dict[str, dict[str, Any]])
                 out[f"sim_{mech}_{fig}{key}"] = round(float(figs[mech][fig]), 4)
     if RECOMMENDED in figs:
         rec = figs[RECOMMENDED]
-        for fig in ("insider_gain", "insider_gain_share_of_pot", "truthful_best_response_gain_pct"):
+        for fig in ("insider_gain", "insider_gain_max", "insider_gain_share_of_pot", "truthful_best_response_gain_pct"):
             out[f"{fig}{key}"] = round(float(rec[fig]), 4)
-        out[f"insider_bound_violations{key}"] = rec["insider_bound_violations"]
+        out[f"insider_bound_violations{key}"] = rec["insider_bound_violations"] + rec["insider_hard_bound_violations"]
+        out[f"insider_bound_tokens{key}"] = round(rec["insider_hard_bound_mean"], 4)
     if "pool" in figs:
         out[f"insider_gain_plain_pool{key}"] = round(float(figs["pool"]["insider_gain"]), 4)
     out[f"insider_gain_lmsr{key}"] = round(float(figs["lmsr"]["insider_gain"]), 4)
@@ -841,8 +851,8 @@ def print_table(name: str, ref: dict[str, Any], figs: dict[str, dict[str, Any]],
         print(
             f"  {titles[mech][:33]:<34}{f['rho']:>8.2f}{f['exact_rounds']:>6.2f}{f['first_mover_share']:>6.2f}"
             f"{f['market_minus_best']:>+9.3f}{f['market_minus_average']:>+8.3f}{f['subsidy_used']:>7.2f}"
-            f"{f['truthful_best_response_gain_pct']:>10.2f}{f['truthful_gain_pct_stake_weighted']:>7.2f}"
-            f"{f['truthful_gain_pct_max_stake_10pct']:>11.2f}"
+            f"{f['truthful_best_response_gain_pct_mean']:>10.2f}{f['truthful_best_response_gain_pct']:>7.2f}"
+            f"{f['truthful_best_response_gain_pct_max_stake_10pct']:>11.2f}"
             f"{f['insider_gain']:>9.2f}{f['insider_gain_share_of_pot']:>6.2f}{f['insider_from_honest']:>7.2f}{ok:>6}  "
             + "/".join(f"{w:.0f}" for w in f["wealth_end"])
         )
@@ -876,7 +886,7 @@ def compare_main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="2 seeds, fewer label draws; does not write results")
     ap.add_argument("--datasets", default=",".join(DATASETS), help=f"comma-separated, of {', '.join(DATASETS)}")
-    ap.add_argument("--seeds", type=int, default=None, help="default 8 (quick: 2)")
+    ap.add_argument("--seeds", type=int, default=None, help="default 10 (quick: 2)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--samples", type=int, default=None, help="label draws per expectation (default 1000, quick 300)")
     ap.add_argument("--pools", default=",".join(m.name for m in POOLS), help="pool variants to run")
@@ -919,7 +929,7 @@ def compare_main(argv: list[str]) -> None:
                 + " | mkt-avg "
                 + " ".join(f"{v:+.3f}" for v in f["market_minus_average_per_round"])
                 + f" | truth max {f['truthful_best_response_gain_pct_max']:.2f} (small stakes "
-                f"{f['truthful_gain_pct_max_small_stake']:.2f})"
+                f"{f['truthful_best_response_gain_pct_max_small_stake']:.2f})"
                 + (
                     f" | insider ½ {f['insider_gain_half']:+.2f} ≤ {f['insider_bound_mean']:.2f} (in S "
                     f"{f['insider_bound_in_s_mean']:.2f}), +model {f['insider_gain_twin']:.2f}, any ≤ "
