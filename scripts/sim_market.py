@@ -588,11 +588,23 @@ def pool_insider(
         "pot": float(subsidy + stakes.sum()),
         "hard_bound": honest_at_risk,
     }
+    if knows:  # what the labels can add at its stake: Pot'·tanh(Δ/4), Δ = η·(credited log-likelihood they add)
+        blind = item_log_lik(np.full(k, 0.5) if base is None else base, y) @ onehot
+        delta = m.eta * float(credited_log_lik(m, seat_ll[n], seat_items) - credited_log_lik(m, blind, seat_items))
+        out["delta"] = delta
+        out["leak_bound"] = (subsidy + float(effective_stakes(m, st[g], subsidy).sum())) * math.tanh(delta / 4)
     if base is None and knows:
         out["bound"], out["bound_in_s"] = insider_bound(
             m, stakes, seat_ll[:n], float(grid[g]), subsidy, seat_items, eps
         )
     return out
+
+
+def _ratio(gain: float, bound: float) -> float:
+    """gain/bound, a violation (> 1) being any positive gain above a zero bound."""
+    if bound > 0:
+        return gain / bound
+    return 0.0 if gain <= 1e-12 else math.inf
 
 
 def run_pool(f: Forecasts, m: PoolMech, cfg: Config, subsidy: float, seats: Arr, seed: int) -> dict[str, Any]:
@@ -614,6 +626,9 @@ def run_pool(f: Forecasts, m: PoolMech, cfg: Config, subsidy: float, seats: Arr,
             "bound_in_s",
             "hard_ratio",
             "hard_bound",
+            "leak_ratio",
+            "leak_bound",
+            "delta",
         )
     }
     truth: list[tuple[float, float]] = []
@@ -641,8 +656,12 @@ def run_pool(f: Forecasts, m: PoolMech, cfg: Config, subsidy: float, seats: Arr,
         ins["gain_twin"].append(tk["gain"])
         ins["bound"].append(half["bound"])
         ins["bound_in_s"].append(half["bound_in_s"])
-        ins["hard_ratio"].append(max(half["gain"] / half["hard_bound"], tk["gain"] / tk["hard_bound"]))
+        ins["hard_ratio"].append(max(_ratio(half["gain"], half["hard_bound"]), _ratio(tk["gain"], tk["hard_bound"])))
         ins["hard_bound"].append(tk["hard_bound"])
+        if m.rule not in ("ret_cap", "seed_only"):  # the tanh bound holds for the Pot·w/Z rule on (capped) stakes
+            ins["leak_ratio"].append(max(_ratio(leak_half, half["leak_bound"]), _ratio(leak_twin, tk["leak_bound"])))
+            ins["leak_bound"].append(worst["leak_bound"])
+            ins["delta"].append(worst["delta"])
         for i in range(n):
             payout_of = _payout_of(m, stakes, p, i, onehot, seat_items, subsidy)
             others_mean = np.delete(p, i, axis=0).mean(axis=0)
@@ -754,6 +773,11 @@ def mech_figures(results: list[dict[str, Any]], mech: str) -> dict[str, Any]:
         out["insider_hard_bound_violations"] = int(np.sum(iv["hard_ratio"] > 1 + 1e-9))
         out["insider_hard_ratio_max"] = float(iv["hard_ratio"].max())
         out["insider_hard_bound_mean"] = float(iv["hard_bound"].mean())
+        if len(iv["leak_ratio"]):
+            out["insider_leak_bound_violations"] = int(np.sum(iv["leak_ratio"] > 1 + 1e-9))
+            out["insider_leak_ratio_max"] = float(iv["leak_ratio"].max())
+            out["insider_leak_bound_mean"] = float(iv["leak_bound"].mean())
+            out["insider_leak_delta_mean"] = float(iv["delta"].mean())
         out["insider_bound_mean"] = float(bound.mean())
         out["insider_bound_in_s_mean"] = float(iv["bound_in_s"].mean())
         out["insider_gain_half"] = float(iv["gain_half"].mean())
@@ -814,7 +838,12 @@ def flat_figures(key: str, ref: dict[str, Any], figs: dict[str, dict[str, Any]])
         rec = figs[RECOMMENDED]
         for fig in ("insider_gain", "insider_gain_max", "insider_gain_share_of_pot", "truthful_best_response_gain_pct"):
             out[f"{fig}{key}"] = round(float(rec[fig]), 4)
-        out[f"insider_bound_violations{key}"] = rec["insider_bound_violations"] + rec["insider_hard_bound_violations"]
+        out[f"insider_bound_violations{key}"] = (
+            rec["insider_bound_violations"]
+            + rec["insider_hard_bound_violations"]
+            + rec["insider_leak_bound_violations"]
+        )
+        out[f"insider_leak_bound_tokens{key}"] = round(rec["insider_leak_bound_mean"], 4)
         out[f"insider_bound_tokens{key}"] = round(rec["insider_hard_bound_mean"], 4)
     if "pool" in figs:
         out[f"insider_gain_plain_pool{key}"] = round(float(figs["pool"]["insider_gain"]), 4)
@@ -846,7 +875,11 @@ def print_table(name: str, ref: dict[str, Any], figs: dict[str, dict[str, Any]],
     for mech, f in figs.items():
         ok = ""
         if "insider_bound_violations" in f:
-            bad = f["insider_bound_violations"] + f["insider_hard_bound_violations"]
+            bad = (
+                f["insider_bound_violations"]
+                + f["insider_hard_bound_violations"]
+                + f.get("insider_leak_bound_violations", 0)
+            )
             ok = "ok" if bad == 0 else f"F{bad}"
         print(
             f"  {titles[mech][:33]:<34}{f['rho']:>8.2f}{f['exact_rounds']:>6.2f}{f['first_mover_share']:>6.2f}"
@@ -934,6 +967,12 @@ def compare_main(argv: list[str]) -> None:
                     f" | insider ½ {f['insider_gain_half']:+.2f} ≤ {f['insider_bound_mean']:.2f} (in S "
                     f"{f['insider_bound_in_s_mean']:.2f}), +model {f['insider_gain_twin']:.2f}, any ≤ "
                     f"{f['insider_hard_bound_mean']:.2f} (max ratio {f['insider_hard_ratio_max']:.2f})"
+                    + (
+                        f", leak ≤ Pot'·tanh(Δ/4) = {f['insider_leak_bound_mean']:.2f} "
+                        f"(Δ {f['insider_leak_delta_mean']:.2f}, max ratio {f['insider_leak_ratio_max']:.2f})"
+                        if "insider_leak_ratio_max" in f
+                        else ""
+                    )
                     if "insider_bound_mean" in f
                     else f" | seat subsidy {f['insider_items_subsidy']:.2f}"
                 )
