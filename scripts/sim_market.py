@@ -297,6 +297,7 @@ POOLS = (
     PoolMech("pool_potcap1", 0.2, "pot_cap", c=1.0, title="(i') Σ stakes ≤ S, pro rata"),
     PoolMech("pool_potcap2", 0.2, "pot_cap", c=2.0, title="(i') Σ stakes ≤ 2S, pro rata"),
     PoolMech("pool_potcap4", 0.2, "pot_cap", c=4.0, title="(i') Σ stakes ≤ 4S, pro rata"),
+    PoolMech("pool_potcap1_eta005", 0.05, "pot_cap", c=1.0, title="(i') Σ stakes ≤ S, η = 0.05"),
     PoolMech("pool_retcap", 0.2, "ret_cap", c=1.0, title="(ii) payout ≤ 2 × stake"),
     PoolMech("pool_seedonly", 0.2, "seed_only", title="(iv) each vs the seed only"),
     PoolMech("pool_winsor", 0.2, "winsor", title="(v) best seat winsorised"),
@@ -601,10 +602,10 @@ def pool_insider(
 
 
 def _ratio(gain: float, bound: float) -> float:
-    """gain/bound, a violation (> 1) being any positive gain above a zero bound."""
-    if bound > 0:
-        return gain / bound
-    return 0.0 if gain <= 1e-12 else math.inf
+    """gain/bound: above 1 only if the gain exceeds the bound by more than rounding (1e-9 relative)."""
+    if gain <= bound + 1e-9 * (1 + abs(bound)):
+        return min(gain / bound, 1.0) if bound > 0 else 0.0
+    return gain / bound if bound > 0 else math.inf
 
 
 def run_pool(f: Forecasts, m: PoolMech, cfg: Config, subsidy: float, seats: Arr, seed: int) -> dict[str, Any]:
