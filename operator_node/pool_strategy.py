@@ -6,9 +6,10 @@ subsidy S is a seed bet at ½ on every item (w_0 = S·e^(-η·K·ln 2)); the pot
 payout_i = Pot·w_i / Z with Z = w_0 + Σ w_j. `pool_payouts` is that rule in floats (the exact wad rule is the
 contract's and its mirror's; this one is for planning and simulation).
 
-- What to report: the model's own probabilities, clipped to [ε, 1 - ε] (`report`). With a small η this is
-  (near-)optimal: `best_response_gain` measures what shrinking, extremising or shading toward the others
-  would gain, in expectation under the model's own beliefs (tests/unit/test_pool_strategy.py).
+- What to report: the model's own probabilities, clipped to [ε, 1 - ε] (`report`). With a small η and a stake
+  of at least ~10% of the wealth this is near-optimal: `best_response_gain` measures what shrinking,
+  extremising or shading toward the others would gain, in expectation under the model's own beliefs
+  (tests/unit/test_pool_strategy.py). At a tiny stake the operator is nearly risk-neutral and extremising pays.
 - What to stake: the Kelly stake (`kelly_stake`): the stake in [0, cap·wealth] that maximises expected log
   wealth, E ln(W - s + payout(s)), in a model of the round in which the operator's per-item log loss is
   normal around its estimate (its track record: last round's revealed log loss, or a cross-validated one) and
