@@ -70,6 +70,7 @@ bench: compile
 	$(PY) scripts/bench_zk.py
 	$(PY) scripts/bench_fl.py
 	$(PY) scripts/bench_round.py
+	$(PY) scripts/sim_market.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache
