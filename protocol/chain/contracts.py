@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -18,9 +18,6 @@ from protocol.chain.devnet import advance_time, mine
 from protocol.chain.views import PHASES, Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
 from protocol.errors import ChainError, MissingSetup
 from protocol.orders import Order
-
-if TYPE_CHECKING:
-    from protocol.chain.sealed import SealedPool
 
 B = TypeVar("B", bound="Bound")
 
@@ -127,15 +124,6 @@ class Chain:
     @property
     def token(self) -> Token:
         return self._bind(Token, "CommunityToken")
-
-    @property
-    def sealed(self) -> SealedPool:
-        """The sealed-round pool (deployments made with `deploy(..., sealed=SealedParams())`)."""
-        from protocol.chain.sealed import SealedPool  # sealed.py builds on this module
-
-        if self.deployment is not None and "SealedPool" not in self.deployment.addresses:
-            raise MissingSetup("this deployment has no SealedPool", "deploy with the sealed pool enabled")
-        return self._bind(SealedPool, "SealedPool")
 
     # ------------------------------------------------------------ transactions
     def decode_revert(self, data: str | bytes | None) -> ContractReverted:

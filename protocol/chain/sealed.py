@@ -9,7 +9,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from protocol.chain.contracts import Bound, EventMissing
+from protocol.chain.contracts import Bound, Chain, EventMissing
+from protocol.errors import MissingSetup
 
 POOL_STATUSES = ("none", "open", "finalized", "cancelled")
 
@@ -249,6 +250,14 @@ class Claimed:
 
 
 class SealedPool(Bound):
+    @classmethod
+    def of(cls, chain: Chain) -> SealedPool:
+        """The deployment's pool (made with `deploy(..., sealed=SealedParams())`); bound once per chain.
+        A function here rather than a `Chain` property: this module builds on contracts.py."""
+        if chain.deployment is None or "SealedPool" not in chain.deployment.addresses:
+            raise MissingSetup("this deployment has no SealedPool", "deploy with the sealed pool enabled")
+        return chain._bind(cls, "SealedPool")
+
     # ---------------------------------------------------------------- actions
     def fund(self, funder: LocalAccount, round: int, subsidy_wad: int) -> TxReceipt:
         return self.send(funder, "fund", round, subsidy_wad)

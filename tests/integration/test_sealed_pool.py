@@ -57,7 +57,7 @@ def sg(devnet: Devnet) -> DevGame:
 
 
 def sealed(sg: DevGame) -> SealedPool:
-    return sg.chain.sealed
+    return SealedPool.of(sg.chain)
 
 
 def reverts(error: str, fn: Callable[[], Any]) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class PoolRound:
 
     @property
     def pool(self) -> SealedPool:
-        return self.sg.chain.sealed
+        return sealed(self.sg)
 
     @property
     def items(self) -> int:
