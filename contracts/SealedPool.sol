@@ -14,8 +14,9 @@ import {KellyPool} from "./libraries/KellyPool.sol";
 /// @title SealedPool
 /// @notice Sealed-round joint Kelly pools beside the PredictionGame. See ISealedPool for the
 /// protocol, the stake cap and the conservation invariant; KellyPool for the math.
-/// @dev Storage per round: five slots (S and the stakes; the game's deadlines and item count,
-/// cached by the first commit, with the counters and status; the settlement). Per commit three
+/// @dev Storage per round: four slots (S and the stakes; the game's deadlines and item count,
+/// cached by the first commit, with the counters and status; two for the settlement: the seed's
+/// score is only in the Finalized event). Per commit three
 /// slots (commitment, model hash, stake with score and flags); no per-item storage: forecasts
 /// live in calldata and events, and the commitment binds them, so scoring re-shows them. Payouts
 /// are not stored: a claim recomputes its own from the round's M, Z and Pot with the same
@@ -35,7 +36,7 @@ contract SealedPool is ISealedPool, Ownable {
 
     /// @dev One pool round. Slot 0: S, sum of stakes. Slot 1: the game's deadlines and item count
     /// (cached at the first commit; tradingEnds = 0 while not cached), counters, status.
-    /// Slots 2-4: written once, at finalize.
+    /// Slots 2-3: written once, at finalize (slot 3's refund at cancel).
     struct Round {
         uint128 subsidyWad;
         uint128 stakeWad;
@@ -49,7 +50,6 @@ contract SealedPool is ISealedPool, Ownable {
         uint128 poolStakeWad;
         uint128 totalWeight;
         int128 maxScoreWad;
-        int128 seedScoreWad;
         uint128 refundWad;
     }
 
@@ -287,7 +287,6 @@ contract SealedPool is ISealedPool, Ownable {
         st.refundWad = r.refundWad;
         st.totalWeight = r.totalWeight;
         st.maxScoreWad = r.maxScoreWad;
-        st.seedScoreWad = r.seedScoreWad;
         st.commitEnds = r.tradingEnds == 0 ? 0 : _commitEndsOf(r.tradingEnds);
         st.revealEnds = r.tradingEnds;
         st.itemCount = r.itemCount;
@@ -488,7 +487,6 @@ contract SealedPool is ISealedPool, Ownable {
         r.poolStakeWad = uint128(poolStake);
         r.totalWeight = uint128(s.totalWeight);
         r.maxScoreWad = s.maxScore.toInt128();
-        r.seedScoreWad = seed.toInt128();
         r.refundWad = uint128(s.refund);
         r.status = Status.Finalized;
         emit Finalized(round, s.pot, poolStake, s.totalWeight, s.maxScore, seed, s.refund);

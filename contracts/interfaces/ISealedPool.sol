@@ -63,8 +63,7 @@ interface ISealedPool {
         uint256 potWad; // S + poolStakeWad (0 before finalize)
         uint256 refundWad; // sent to the treasury at finalize (Pot - payouts) or cancel (S)
         uint256 totalWeight; // Z (0 before finalize)
-        int256 maxScoreWad; // M (0 before finalize)
-        int256 seedScoreWad; // the seed's score (0 before finalize)
+        int256 maxScoreWad; // M (0 before finalize); the seed's score is in the Finalized event
         uint64 commitEnds; // tradingEnds - reveal window (0 before the first commit)
         uint64 revealEnds; // the game's tradingEnds (0 before the first commit)
         uint32 itemCount; // the game round's items (0 before the first commit)

@@ -42,8 +42,7 @@ class PoolRound:
     pot_wad: int  # S + pool_stake_wad (0 before finalize)
     refund_wad: int  # sent to the treasury at finalize or cancel
     total_weight: int  # Z
-    max_score_wad: int  # M
-    seed_score_wad: int
+    max_score_wad: int  # M (the seed's score is in the Finalized event)
     commit_ends: int  # 0 before the first commit
     reveal_ends: int  # the game's tradingEnds (0 before the first commit)
     item_count: int
@@ -63,14 +62,13 @@ class PoolRound:
             refund_wad=v[4],
             total_weight=v[5],
             max_score_wad=v[6],
-            seed_score_wad=v[7],
-            commit_ends=v[8],
-            reveal_ends=v[9],
-            item_count=v[10],
-            operator_count=v[11],
-            revealed_count=v[12],
-            scored_count=v[13],
-            status=POOL_STATUSES[v[14]],
+            commit_ends=v[7],
+            reveal_ends=v[8],
+            item_count=v[9],
+            operator_count=v[10],
+            revealed_count=v[11],
+            scored_count=v[12],
+            status=POOL_STATUSES[v[13]],
         )
 
 
