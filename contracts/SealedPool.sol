@@ -142,7 +142,7 @@ contract SealedPool is ISealedPool, Ownable {
         uint64 ends = _commitEndsOf(info.tradingEnds);
         if (block.timestamp >= ends) revert CommitClosed(round, ends);
         uint256 subsidy = uint256(r.subsidyWad) + subsidyWad;
-        _checkPot(subsidy, r.stakeWad);
+        _checkPot(round, subsidy, r.stakeWad);
         r.subsidyWad = uint128(subsidy); // fits: _checkPot
         r.status = Status.Open;
         emit Funded(round, msg.sender, subsidyWad, subsidy);
@@ -164,7 +164,7 @@ contract SealedPool is ISealedPool, Ownable {
         uint256 count = r.operatorCount;
         if (count >= MAX_OPERATORS) revert TooManyOperators(round, MAX_OPERATORS);
         uint256 stakes = uint256(r.stakeWad) + stakeWad;
-        _checkPot(r.subsidyWad, stakes);
+        _checkPot(round, r.subsidyWad, stakes);
 
         c.commitment = commitment;
         c.modelHash = modelHash;
@@ -253,7 +253,9 @@ contract SealedPool is ISealedPool, Ownable {
         if (c.claimed) revert AlreadyClaimed(round, msg.sender);
         Status status = r.status;
         uint256 stake = c.stakeWad;
+        // slither-disable-next-line uninitialized-local: zero unless set below (finalized or cancelled)
         uint256 excess;
+        // slither-disable-next-line uninitialized-local: zero unless the round is finalized
         uint256 payout;
         if (status == Status.Finalized) {
             (, excess, payout) = _settled(r, c, stake);
@@ -356,8 +358,8 @@ contract SealedPool is ISealedPool, Ownable {
     }
 
     /// @dev Revert unless S + sum of stakes fits 128 bits (so Pot, Z and the refund do).
-    function _checkPot(uint256 subsidyWad, uint256 stakesWad) private pure {
-        (subsidyWad + stakesWad).toUint128();
+    function _checkPot(uint64 round, uint256 subsidyWad, uint256 stakesWad) private pure {
+        if (subsidyWad + stakesWad > type(uint128).max) revert PotTooLarge(round, subsidyWad, stakesWad);
     }
 
     /// @dev The caller must hold no seat on the round's committee (elected before listing ends,
@@ -445,6 +447,7 @@ contract SealedPool is ISealedPool, Ownable {
         stakes = new uint256[](operators.length);
         scores = new int256[](operators.length);
         revealed = new bool[](operators.length);
+        // slither-disable-next-line uninitialized-local: address(0), below every operator
         address prev;
         for (uint256 i; i < operators.length; ++i) {
             address op = operators[i];

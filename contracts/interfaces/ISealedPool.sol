@@ -151,6 +151,12 @@ interface ISealedPool {
     /// @param operator The caller.
     /// @param commitment Its commitment in this round.
     error AlreadyCommitted(uint64 round, address operator, bytes32 commitment);
+    /// @notice Raised by `fund` and `commit` when S plus the sum of stakes would exceed 2**128 - 1
+    /// (the pot, Z and the refund are kept in 128 bits).
+    /// @param round The round.
+    /// @param subsidyWad S after this call (token units).
+    /// @param stakeWad The sum of stakes after this call (token units).
+    error PotTooLarge(uint64 round, uint256 subsidyWad, uint256 stakeWad);
     /// @notice Raised by the first `commit` of a round when the game round's forecasts would not
     /// fit one transaction: itemCount * (K - 1) > MAX_FORECAST_VALUES (reveal and scoring send
     /// them whole; such a round could never be scored).

@@ -265,6 +265,7 @@ def test_round_conserves_collateral_and_pays_the_mirror_to_the_wei(sg, ops, subs
     pr.commit_all()
     pr.reveal_all()
     labels = pr.settle_game(withhold)
+    assert sg.chain.game.outcome_words(pr.rnd) == pool.pack_labels(labels)  # what the pool scores against
     treasury_mid = treasury_balance(sg)  # the game's own settlement pays the treasury too
     receipt = pr.finalize()
     claims = pr.claim_all()
@@ -538,6 +539,19 @@ def test_double_commit_and_double_claim_revert(committed):
     assert ev == {"round": pr.rnd, "operator": o.address}
     reverts("NotCommitted", lambda: pr.pool.claim(pr.sg.traders[1], pr.rnd))
     reverts("RoundClosed", lambda: pr.pool.finalize_from_events(pr.sg.governance, pr.rnd))
+
+
+def test_amounts_beyond_the_pools_range_revert(committed):
+    pr = committed
+    g = pr.sg.governance
+    ev = reverts("PotTooLarge", lambda: pr.pool.fund(g, pr.rnd, 2**128))
+    assert ev == {"round": pr.rnd, "subsidyWad": 2 * WAD + 2**128, "stakeWad": WAD}
+    o = pr.ops[1]
+    ev = reverts(
+        "SafeCastOverflowedUintDowncast", lambda: pr.pool.commit(o.account, pr.rnd, o.model_hash, bytes(32), 2**96)
+    )
+    assert ev == {"bits": 96, "value": 2**96}
+    reverts("ZeroAmount", lambda: pr.pool.fund(g, pr.rnd, 0))
 
 
 def test_finalize_needs_the_settled_game_and_every_commit_in_order(sg):
