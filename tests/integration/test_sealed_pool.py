@@ -625,10 +625,10 @@ def _intrinsic(sg: DevGame, receipt: Any) -> int:
     return 21_000 + sum(16 if b else 4 for b in data)
 
 
-def _gas_round(sg: DevGame, n: int, score_txs: bool) -> dict[str, Any]:
-    """Gas of a 64-item round with n operators (finalize scoring them all, or a score tx each first)."""
+def _gas_round(sg: DevGame, n: int, score_txs: bool, items: int = 64) -> dict[str, Any]:
+    """Gas of a round with n operators (finalize scoring them all, or a score tx each first)."""
     rng = random.Random(12)
-    pr = prepare(sg, items=64, seed=12, subsidy=30 * WAD)
+    pr = prepare(sg, items=items, seed=12, subsidy=30 * WAD)
     for i, q in enumerate((0.8, 0.7, 0.6)[:n]):
         pr.op(i, forecasts_of(pr.truth, q, rng), 5 * WAD)
     pr.commit_all()
@@ -649,7 +649,7 @@ def _gas_round(sg: DevGame, n: int, score_txs: bool) -> dict[str, Any]:
         "score+finalize": (gas["finalize"][0] + sum(gas.get("score", []))) / n,
         "claim": sum(gas["claim"]) / n,
     }
-    return {"gas": gas, "intrinsic": intrinsic, "share": share, "per_item": sum(share.values()) / 64}
+    return {"gas": gas, "intrinsic": intrinsic, "share": share, "per_item": sum(share.values()) / items}
 
 
 def test_report_pool_gas_per_item_64(sg):
@@ -660,6 +660,7 @@ def test_report_pool_gas_per_item_64(sg):
     together = _gas_round(sg, 3, score_txs=False)
     apart = _gas_round(sg, 3, score_txs=True)
     alone = _gas_round(sg, 1, score_txs=False)
+    big = _gas_round(sg, 3, score_txs=False, items=192)  # the devnet preset's largest round
     settle_per_operator = (together["gas"]["finalize"][0] - alone["gas"]["finalize"][0]) / 2
     for name, fig in (("finalize scores all", together), ("score tx per operator", apart)):
         share = " + ".join(f"{k} {v:.0f}" for k, v in fig["share"].items())
@@ -669,6 +670,10 @@ def test_report_pool_gas_per_item_64(sg):
     print(
         f"SealedPool gas pool_settle_gas_per_operator = {settle_per_operator:.0f} (finalize 1 op"
         f" {alone['gas']['finalize'][0]}, 3 ops {together['gas']['finalize'][0]})"
+    )
+    print(
+        f"SealedPool gas 192 items, 3 operators: per operator {sum(big['share'].values()):.0f},"
+        f" per item {big['per_item']:.0f}"
     )
     assert together["per_item"] < apart["per_item"]
     assert together["per_item"] < 6_000
