@@ -84,6 +84,7 @@ contract SealedPool is ISealedPool, Ownable {
     mapping(uint64 => Round) private _rounds;
     mapping(uint64 => mapping(address => Commit)) private _commits;
 
+    /// @notice Deploy a pool beside `game_`; its terms (eta, W, c) are fixed for every round.
     /// @param game_ The PredictionGame whose rounds, committee and labels the pool follows.
     /// @param token_ The collateral (the game's CommunityToken).
     /// @param models_ The ModelRegistry.
@@ -385,6 +386,7 @@ contract SealedPool is ISealedPool, Ownable {
         if (phase != want) revert WrongGamePhase(round, phase);
     }
 
+    /// @dev One forecast and one salt per operator.
     function _checkLengths(uint256 n, uint256 forecasts, uint256 salts) private pure {
         if (forecasts != n) revert LengthMismatch(n, forecasts);
         if (salts != n) revert LengthMismatch(n, salts);
@@ -396,6 +398,7 @@ contract SealedPool is ISealedPool, Ownable {
         if (c.stakeWad == 0) revert NotCommitted(round, operator);
     }
 
+    /// @dev The forecasts and salt must open the operator's commitment (KellyPool.commitment).
     function _checkCommitment(
         uint64 round,
         address operator,
