@@ -611,6 +611,15 @@ contract PredictionGame is IPredictionGame, Ownable {
     }
 
     /// @inheritdoc IPredictionGame
+    function outcomeWords(uint64 round) external view returns (uint256[] memory words) {
+        mapping(uint256 => uint256) storage lanes = _outcomes[round];
+        words = new uint256[]((uint256(_rounds[round].itemCount) + 63) >> 6);
+        for (uint256 i; i < words.length; ++i) {
+            words[i] = lanes[i];
+        }
+    }
+
+    /// @inheritdoc IPredictionGame
     function labelCommitment(uint64 round, uint256 item) external view returns (bytes32) {
         return _commitments[round][item];
     }

@@ -510,6 +510,76 @@ def settle(stakes: Sequence[int], scores: Sequence[int | None], subsidy: int, se
 
 
 # --------------------------------------------------------------------------------------
+# Sealed rounds: the stake cap and the settlement `SealedPool.finalize` makes
+# --------------------------------------------------------------------------------------
+
+DEFAULT_STAKE_CAP_FACTOR_WAD = WAD
+"""c = 1: the pool stakes of a sealed round sum to at most its subsidy S."""
+MAX_CAP_FACTOR_WAD = 10**21
+"""SealedPool.MAX_CAP_FACTOR_WAD (c <= 1000)."""
+
+
+def stake_cap(subsidy: int, cap_factor_wad: int = DEFAULT_STAKE_CAP_FACTOR_WAD) -> int:
+    """T = floor(c * S / WAD): the most a sealed round's pool stakes may sum to (SealedPool._cap, DOWN)."""
+    return full_mul_div(subsidy, cap_factor_wad, WAD)
+
+
+def pool_stakes(stakes: Sequence[int], subsidy: int, cap_factor_wad: int = DEFAULT_STAKE_CAP_FACTOR_WAD) -> list[int]:
+    """Each stake's part in the pool, s' (SealedPool._poolStake): s if the stakes sum to at most T,
+    else floor(s * T / sum s) (DOWN, so sum s' <= T); the excess s - s' goes back to its operator."""
+    total = sum(stakes)
+    cap = stake_cap(subsidy, cap_factor_wad)
+    if total <= cap:
+        return list(stakes)
+    return [full_mul_div(s, cap, total) for s in stakes]
+
+
+@dataclass(frozen=True)
+class SealedSettlement:
+    """A sealed round settled as `SealedPool.finalize` does: the stake cap, then `settle` on the
+    capped stakes. Per operator (in input order) what a claim pays: payout + excess."""
+
+    settlement: Settlement  # on the pool stakes s'
+    stakes: tuple[int, ...]  # as committed
+    pool_stakes: tuple[int, ...]  # s'
+    excess: tuple[int, ...]  # s - s', returned at claim
+
+    @property
+    def payouts(self) -> tuple[int, ...]:
+        return self.settlement.payouts
+
+    @property
+    def claims(self) -> tuple[int, ...]:
+        """What each operator's claim transfers: its payout plus its excess stake."""
+        return tuple(p + e for p, e in zip(self.settlement.payouts, self.excess, strict=True))
+
+    @property
+    def refund(self) -> int:
+        """What finalize sends the treasury: Pot - sum of payouts (forfeits and dust included)."""
+        return self.settlement.refund
+
+
+def settle_sealed(
+    stakes: Sequence[int],
+    scores: Sequence[int | None],
+    subsidy: int,
+    seed_score: int,
+    cap_factor_wad: int = DEFAULT_STAKE_CAP_FACTOR_WAD,
+) -> SealedSettlement:
+    """Settle a sealed round (scores[i] None: operator i never revealed; its pool stake is forfeit,
+    its excess comes back). Subsidy + sum of stakes = sum of claims + refund, exactly."""
+    if len(stakes) != len(scores):
+        raise SettlementLengthMismatch(len(stakes), len(scores))
+    capped = pool_stakes(stakes, subsidy, cap_factor_wad)
+    return SealedSettlement(
+        settlement=settle(capped, scores, subsidy, seed_score),
+        stakes=tuple(stakes),
+        pool_stakes=tuple(capped),
+        excess=tuple(s - c for s, c in zip(stakes, capped, strict=True)),
+    )
+
+
+# --------------------------------------------------------------------------------------
 # Reporting (floats)
 # --------------------------------------------------------------------------------------
 

@@ -407,6 +407,16 @@ interface IPredictionGame {
     function quantities(uint64 round, uint256 item) external view returns (uint256[] memory);
     /// @notice 0 while unrevealed, else outcome + 1.
     function outcomeOf(uint64 round, uint256 item) external view returns (uint256);
+    /// @notice The round's revealed outcomes as stored: 4-bit lanes, 64 items per word (item i is
+    /// bits [4 (i mod 64), 4 (i mod 64) + 4) of word i / 64), lane = outcome + 1, 0 while
+    /// unrevealed or void; the lanes past the last item are 0. What KellyPool scores against.
+    /// @dev Final once the round is Settled: every listing is then revealed or void.
+    /// @param round The round.
+    /// @return words ceil(itemCount / 64) words (none for a round never opened).
+    function outcomeWords(uint64 round) external view returns (uint256[] memory words);
+    /// @notice K, the number of outcomes of every item (fixed at deployment, 2 <= K <= 4).
+    /// @return K.
+    function outcomeCount() external view returns (uint256);
     function labelCommitment(uint64 round, uint256 item) external view returns (bytes32);
     function costOnListing(uint64 round, address trader, uint256 listingIndex) external view returns (uint256);
 }

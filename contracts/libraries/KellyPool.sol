@@ -125,17 +125,24 @@ library KellyPool {
     uint256 private constant WAD_POW_4 = 1e72;
     uint256 private constant MAX_P_WAD = WAD - EPS_WAD;
     /// @dev WAD - 2 EPS_WAD: v is in [EPS_WAD, WAD - EPS_WAD] iff v - EPS_WAD (wrapping) <= SPAN_WAD.
+    // slither-disable-next-line too-many-digits: WAD - 2 EPS_WAD written out, as WAD and EPS_WAD are
     uint256 private constant SPAN_WAD = 990000000000000000;
     uint256 private constant MASK64 = 0xffffffffffffffff;
     // Four 64-bit lanes (binary word-wide checks): 2**63 - EPS_WAD, 2**63 - (WAD - EPS_WAD) - 1,
     // the top 4 bits, the top bit, WAD / 2, WAD, 1 and 12 (label bits 2-3), in every lane.
     uint256 private constant LANES_LO_ADD = 0x7fee3c86c81f80007fee3c86c81f80007fee3c86c81f80007fee3c86c81f8000;
     uint256 private constant LANES_HI_ADD = 0x72310cc5907c7fff72310cc5907c7fff72310cc5907c7fff72310cc5907c7fff;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_TOP4 = 0xf000000000000000f000000000000000f000000000000000f000000000000000;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_TOP1 = 0x8000000000000000800000000000000080000000000000008000000000000000;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_HALF = 0x06f05b59d3b2000006f05b59d3b2000006f05b59d3b2000006f05b59d3b20000;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_WAD = 0x0de0b6b3a76400000de0b6b3a76400000de0b6b3a76400000de0b6b3a7640000;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_ONE = 0x0000000000000001000000000000000100000000000000010000000000000001;
+    // slither-disable-next-line too-many-digits: four 64-bit lanes written exactly in hex (see above)
     uint256 private constant LANES_FOUR_UP = 0x000000000000000c000000000000000c000000000000000c000000000000000c; // bits 2, 3
 
     // ---------------------------------------------------------------------------------
@@ -353,12 +360,16 @@ library KellyPool {
     {
         _checkOutcomes(outcomes);
         _checkLabels(labelWords, items);
+        // slither-disable-next-line uninitialized-local: an accumulator, zero by default
         int256 ll;
         // unchecked: as in logLikelihood; (K - 1) u <= WAD.
         unchecked {
+            // slither-disable-next-line divide-before-multiply: u = floor(WAD / K) defines the uniform forecast
             uint256 u = WAD / outcomes;
             uint256 uLast = WAD - (outcomes - 1) * u;
+            // slither-disable-next-line uninitialized-local: loaded at item 0 (i & 63 == 0)
             uint256 word;
+            // slither-disable-next-line uninitialized-local: set when the first half group closes
             uint256 qa;
             uint256 q = 1;
             for (uint256 i; i < items; ++i) {
@@ -450,6 +461,7 @@ library KellyPool {
                     z += w;
                 }
             }
+            // slither-disable-next-line uninitialized-local: an accumulator, zero by default
             uint256 paid;
             for (uint256 i; i < n; ++i) {
                 uint256 p = payout(pot, s.weights[i], z);

@@ -11,7 +11,7 @@ from protocol.chain.contracts import (
     PredictionGame,
     Token,
 )
-from protocol.chain.deploy import GameParams, deploy
+from protocol.chain.deploy import GameParams, SealedParams, deploy
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import Devnet, dev_accounts
 from protocol.chain.views import Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
@@ -31,6 +31,7 @@ __all__ = [
     "PredictionGame",
     "Redeemed",
     "RoundInfo",
+    "SealedParams",
     "Token",
     "Traded",
     "Trader",

@@ -366,6 +366,10 @@ class PredictionGame(Bound):
         lane = int(self.call("outcomeOf", round, item))
         return None if lane == 0 else lane - 1
 
+    def outcome_words(self, round: int) -> list[int]:
+        """The round's outcome lanes as stored (protocol.pool.pack_labels's layout: 4 bits per item, 0 = void)."""
+        return [int(w) for w in self.call("outcomeWords", round)]
+
     def label_commitment(self, round: int, item: int) -> bytes:
         return bytes(self.call("labelCommitment", round, item))
 

@@ -29,6 +29,15 @@ class GameParams:
     fixed_seed: bytes | None = None
 
 
+@dataclass(frozen=True)
+class SealedParams:
+    """The sealed-round pool's terms, fixed at deployment (SealedPool's constructor)."""
+
+    eta_wad: int = 2 * WAD // 10  # the score's temperature: 0.2
+    reveal_window_secs: int = 300  # reveals take the last 300 s of trading (half the devnet preset's)
+    stake_cap_factor_wad: int = WAD  # c = 1: pool stakes sum to at most the round's subsidy
+
+
 def deploy(
     chain: Chain,
     governance: LocalAccount,
@@ -37,8 +46,10 @@ def deploy(
     mint: Sequence[tuple[str, int]] = (),
     artifacts: Artifacts | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    sealed: SealedParams | None = None,
 ) -> Deployment:
-    """Deploy token, registries, randomness source and game; wire them; mint to `mint`."""
+    """Deploy token, registries, randomness source and game; wire them; mint to `mint`.
+    With `sealed`, also a SealedPool beside the game (recorded as params["sealed"])."""
     arts = artifacts or Artifacts()
     w3 = chain.w3
     treasury = treasury or governance.address
@@ -75,6 +86,21 @@ def deploy(
         params.committee_size,
         params.max_items_per_member,
     )
+    if sealed is not None:
+        create(
+            "SealedPool",
+            game,
+            token,
+            models,
+            governance.address,
+            treasury,
+            sealed.eta_wad,
+            sealed.reveal_window_secs,
+            sealed.stake_cap_factor_wad,
+        )
+    recorded: dict[str, Any] = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(params).items()}
+    if sealed is not None:
+        recorded["sealed"] = asdict(sealed)
     dep = Deployment(
         chain_id=int(w3.eth.chain_id),
         rpc_url=chain.rpc_url,
@@ -82,7 +108,7 @@ def deploy(
         deployed_block=start_block + 1,
         governance=governance.address,
         treasury=treasury,
-        params={k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(params).items()},
+        params=recorded,
         abis=abis | {"Randomness": abis.get("BlockhashRandomness") or abis["FixedRandomness"]},
     )
     chain.deployment = dep

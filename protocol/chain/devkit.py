@@ -14,7 +14,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from protocol.chain.contracts import Chain
-from protocol.chain.deploy import GameParams, deploy
+from protocol.chain.deploy import GameParams, SealedParams, deploy
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import dev_accounts
 from protocol.errors import InputError
@@ -79,17 +79,21 @@ class DevGame:
         params: GameParams | None = None,
         fund_wad: int = 10_000 * WAD,
         bond: bool = True,
+        sealed: SealedParams | None = None,
     ) -> DevGame:
+        """With `sealed`, a SealedPool is deployed too, and governance and the traders approve it."""
         params = params or GameParams()
         accts = dev_accounts(1 + n_members + n_traders)
         gov, members, traders = accts[0], accts[1 : 1 + n_members], accts[1 + n_members :]
         chain = Chain(rpc_url)
         mint = [(gov.address, 100 * fund_wad)] + [(a.address, fund_wad) for a in members + traders]
-        dep = deploy(chain, gov, params, mint=mint)
+        dep = deploy(chain, gov, params, mint=mint, sealed=sealed)
         game = cls(chain, dep, gov, members, traders)
-        game.chain.token.approve(gov, dep.addresses["PredictionGame"])
-        for t in traders:
-            game.chain.token.approve(t, dep.addresses["PredictionGame"])
+        spenders = [dep.addresses["PredictionGame"]] + ([dep.addresses["SealedPool"]] if sealed is not None else [])
+        for spender in spenders:
+            game.chain.token.approve(gov, spender)
+            for t in traders:
+                game.chain.token.approve(t, spender)
         for m in members:
             game.chain.registry.add_member(gov, m.address)
             if bond:
