@@ -9,9 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import lmsr
-from protocol.chain import Chain, ContractReverted, Devnet, dev_accounts
-from protocol.chain.artifacts import Artifacts
-from protocol.chain.contracts import Bound
+from protocol.chain import ContractReverted, Devnet
+from tests.conftest import Harness, deploy_harness
 
 pytestmark = pytest.mark.integration
 
@@ -52,22 +51,9 @@ def markets(draw: st.DrawFn) -> tuple[list[int], int, int, int]:
     return q, k, shares, b
 
 
-class Harness(Bound):
-    """LMSRHarness: every call returns the contract's answer (tuples for multiple returns)."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args: self.call(name, *args)
-
-
 @pytest.fixture(scope="module")
 def harness(devnet: Devnet) -> Harness:
-    chain = Chain(devnet.url)
-    art = Artifacts().get("LMSRHarness")
-    factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    receipt = chain.send(dev_accounts(1)[0], factory.constructor())
-    return Harness(chain, str(receipt["contractAddress"]), art.abi)
+    return deploy_harness(devnet.url, "LMSRHarness")
 
 
 def reverts(error: str, fn: Any, *args: Any) -> None:

@@ -9,9 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import pool
-from protocol.chain import Chain, ContractReverted, Devnet, dev_accounts
-from protocol.chain.artifacts import Artifacts
-from protocol.chain.contracts import Bound
+from protocol.chain import ContractReverted, Devnet, dev_accounts
+from tests.conftest import Harness, deploy_harness
 
 pytestmark = pytest.mark.integration
 
@@ -27,24 +26,12 @@ U256 = 2**256
 ETA = pool.DEFAULT_ETA_WAD
 
 
-class Harness(Bound):
-    """KellyPoolHarness: every call returns the contract's answer (tuples for multiple returns)."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args: self.call(name, *args)
-
-
 @pytest.fixture(scope="module")
 def harness(devnet: Devnet) -> Harness:
-    chain = Chain(devnet.url)
-    art = Artifacts().get("KellyPoolHarness")
-    factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    receipt = chain.send(dev_accounts(1)[0], factory.constructor())
+    h = deploy_harness(devnet.url, "KellyPoolHarness")
     # solady reverts with this selector from assembly: it is in no ABI, so name it here.
-    chain.register_abis([[{"type": "error", "name": "FullMulDivFailed", "inputs": []}]])
-    return Harness(chain, str(receipt["contractAddress"]), art.abi)
+    h.chain.register_abis([[{"type": "error", "name": "FullMulDivFailed", "inputs": []}]])
+    return h
 
 
 def reverts(error: str, fn: Any, *args: Any) -> dict[str, Any]:
