@@ -7,6 +7,8 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 /// @title ModelRegistry
 contract ModelRegistry is IModelRegistry, Ownable {
     address public game;
+    /// @notice The SealedPool that also records profit (zero in an LMSR-only deployment).
+    address public pool;
     mapping(bytes32 => Model) private _models;
     bytes32[] private _hashes;
 
@@ -17,6 +19,13 @@ contract ModelRegistry is IModelRegistry, Ownable {
         if (game != address(0)) revert GameAlreadySet(game);
         // slither-disable-next-line missing-zero-check: set once at deployment; zero leaves it unset
         game = game_;
+    }
+
+    /// @notice Set the sealed pool once (a game whose market is the pool).
+    function setPool(address pool_) external onlyOwner {
+        if (pool != address(0)) revert PoolAlreadySet(pool);
+        // slither-disable-next-line missing-zero-check: set once at deployment; zero leaves it unset
+        pool = pool_;
     }
 
     /// @inheritdoc IModelRegistry
@@ -43,7 +52,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
 
     /// @inheritdoc IModelRegistry
     function recordProfit(bytes32 modelHash, uint64 round, int256 profitWad) external {
-        if (msg.sender != game) revert OnlyGame(msg.sender);
+        if (msg.sender != game && (msg.sender != pool || pool == address(0))) revert OnlyGame(msg.sender);
         Model storage m = _models[modelHash];
         m.cumulativeProfitWad += profitWad;
         m.roundsTraded += 1;

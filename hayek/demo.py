@@ -31,15 +31,20 @@ from community_node.store_server import StoreProcess
 from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
 from operator_node.flower import APP_DIR, fab_hash
 from protocol import lmsr
-from protocol.chain import Devnet, GameParams
+from protocol.chain import Devnet, GameParams, SealedParams
 from protocol.chain.devkit import DevGame
+from protocol.chain.rounds import MARKETS, ModelResult, model_results, round_forecasts
+from protocol.chain.scores import revealed_outcomes
+from protocol.chain.sealed import SealedPool
 from protocol.errors import InvalidOption
 from protocol.market import replay
 from protocol.orders import Order
+from protocol.ranking import item_log_loss, score_round
 from protocol.runtime.processes import free_port
 from protocol.store import StoreClient
 
 WAD = 10**18
+HEDGE_ETA = 0.2  # the Hedge aggregate's temperature (as the pool's eta and the simulation's)
 KEYSTORE_PASSWORD = "hayek-demo"  # the demo's keystores hold devnet keys
 console = Console()
 
@@ -85,6 +90,7 @@ class DemoConfig:
     dp_epsilon: float = 100.0
     summary: Path | None = None
     plots: bool = True
+    market: str = "pool"  # or "lmsr": the round's market, fixed at deployment
 
     @property
     def committee_size(self) -> int:
@@ -127,9 +133,13 @@ def split_csv(src: Path, parts: int, out_dir: Path, seed: int) -> list[Path]:
     return paths
 
 
-def log_loss(p1: float, y: int) -> float:
-    p = min(max(p1 if y == 1 else 1 - p1, 1e-9), 1.0)
-    return -math.log(p)
+def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (average ranks for ties); None for fewer than 2 values or a constant side."""
+    if len(a) < 2 or len(set(a)) < 2 or len(set(b)) < 2:
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
 
 
 @dataclass
@@ -137,6 +147,7 @@ class Demo:
     cfg: DemoConfig
     summary: dict[str, Any] = field(default_factory=lambda: {"rounds": []})
     price_paths: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+    hedge_ll: dict[int, float] = field(default_factory=dict)  # operator -> cumulative log-likelihood
 
     # ------------------------------------------------------------ setup
     def run(self) -> dict[str, Any]:
@@ -174,7 +185,12 @@ class Demo:
             quota = max(64, math.ceil(cfg.items_per_round / cfg.committee_size))
             params = GameParams(committee_size=cfg.committee_size, max_items_per_member=quota)
             game = DevGame.launch(
-                devnet.url, n_members=cfg.members, n_traders=cfg.operators, params=params, fund_wad=100 * WAD
+                devnet.url,
+                n_members=cfg.members,
+                n_traders=cfg.operators,
+                params=params,
+                fund_wad=100 * WAD,
+                sealed=SealedParams() if cfg.market == "pool" else None,
             )
             self.game, self.store, self.store_url = game, store, store_proc.url
             from operator_node.zk.srs import devnet_srs
@@ -188,8 +204,9 @@ class Demo:
             self.deployment_path = cfg.workdir / "deployment.json"
             game.deployment.save(self.deployment_path)
             console.print(
-                "deployed: token, registries, game, reusable EZKL verifier + ModelVerifier; "
-                "devnet SRS stored; training app approved on-chain"
+                f"deployed: token, registries, game ({cfg.market} market"
+                + (": a SealedPool beside the game" if cfg.market == "pool" else ": sequential LMSR")
+                + "), reusable EZKL verifier + ModelVerifier; devnet SRS stored; training app approved on-chain"
             )
             stack.callback(self.stop_nodes)
             self.start_nodes()
@@ -426,6 +443,52 @@ class Demo:
             self._fault(self.members[faulty], "offline through the reveal phase")
             self.members[faulty].kill()
         running = [n for n in self.nodes_ if faulty is None or n is not self.members[faulty]]
+        if cfg.market == "pool":
+            self.sealed_round(r, started, running)
+        else:
+            self.lmsr_trading(r, started, running, open_block, traders)
+
+        game.to_phase(r, "revealing")
+        with console.status("the committee reveals"):
+            wait_until(
+                lambda: all(x.revealed for x in g.listings(r) if self._member_index(x.member) != faulty),
+                running,
+                300,
+                "the reveals",
+            )
+        game.to_phase(r, "settleable")
+
+        def redeemed() -> bool:
+            if g.round_info(r).status != "settled":
+                return False
+            if cfg.market == "pool":
+                return all(m.settled for m in model_results(game.chain, r, open_block))
+            return all(t.redeemed or (t.cost_wad == 0 and t.positions == 0) for t in (g.trader(r, a) for a in traders))
+
+        with console.status(
+            "an operator settles the round; "
+            + ("one finalizes the pool, each claims" if cfg.market == "pool" else "each redeems")
+        ):
+            wait_until(redeemed, running, 300, "settlement and redemptions")
+        if faulty is not None:
+            console.print(f"member{faulty} comes back online")
+            self.members[faulty].start()
+        if r < cfg.rounds:
+            with console.status("members prepare the next round's training data"):
+                wait_until(
+                    lambda: all(self._member_ready(m, r + 1) for m in self.members),
+                    self.nodes_,
+                    300,
+                    "the members' next training views",
+                )
+        self.summary["rounds"].append(self.round_summary(r, faulty))
+        self.print_round(self.summary["rounds"][-1])
+
+    def lmsr_trading(
+        self, r: int, started: float, running: list[NodeProcess], open_block: int, traders: list[str]
+    ) -> None:
+        """The LMSR market: operators trade (Kelly) until none wants to trade again."""
+        cfg, g = self.cfg, self.game.chain.game
         op_restarted = not (cfg.inject_faults and r == 2)
 
         def trading_done() -> bool:
@@ -456,101 +519,152 @@ class Demo:
             + ", ".join(f"op{traders.index(a)} {sum(1 for t in trades if t.trader == a)}" for a in traders)
         )
 
-        game.to_phase(r, "revealing")
-        with console.status("the committee reveals"):
-            wait_until(
-                lambda: all(x.revealed for x in g.listings(r) if self._member_index(x.member) != faulty),
-                running,
-                300,
-                "the reveals",
-            )
-        game.to_phase(r, "settleable")
+    def sealed_round(self, r: int, started: float, running: list[NodeProcess]) -> None:
+        """The sealed pool: every operator commits its forecasts with a stake; once all have (the devnet clock
+        then moves to the commit deadline), each reveals. In the fault run, operator 0 is killed between its
+        commit and its reveal and restarted: it reveals from what it wrote before committing."""
+        cfg, chain = self.cfg, self.game.chain
+        pool = SealedPool.of(chain)
 
-        def redeemed() -> bool:
-            if g.round_info(r).status != "settled":
-                return False
-            return all(t.redeemed or (t.cost_wad == 0 and t.positions == 0) for t in (g.trader(r, a) for a in traders))
+        def all_at(states: tuple[str, ...]) -> bool:
+            for op in self.operators:
+                st = op.status()
+                if not (st and st["time"] > started and st["round"] == r and st.get("pool")):
+                    return False
+                if st["pool"]["commit"] not in states:
+                    return False
+            return True
 
-        with console.status("an operator settles the round; each redeems"):
-            wait_until(redeemed, running, 300, "settlement and redemptions")
-        if faulty is not None:
-            console.print(f"member{faulty} comes back online")
-            self.members[faulty].start()
-        if r < cfg.rounds:
-            with console.status("members prepare the next round's training data"):
-                wait_until(
-                    lambda: all(self._member_ready(m, r + 1) for m in self.members),
-                    self.nodes_,
-                    300,
-                    "the members' next training views",
-                )
-        self.summary["rounds"].append(self.round_summary(r, faulty))
-        self.print_round(self.summary["rounds"][-1])
+        with console.status("operators commit sealed forecasts with a Kelly stake"):
+            wait_until(lambda: all_at(("committed", "missed")), running, 900, "the commits")
+        committed = pool.committed(r, self.game.deployment.deployed_block)
+        console.print(
+            f"{len(committed)} sealed commits, stakes "
+            + ", ".join(f"{c.stake_wad / WAD:.3f}" for c in committed)
+            + f"; the pool's subsidy {pool.round_state(r).subsidy_wad / WAD:.3f}"
+        )
+        if cfg.inject_faults and r == 2:
+            self._restart(self.operators[0], "between its commit and its reveal")
+        chain.advance_to(pool.commit_ends(r))
+        started = time.time()
+        with console.status("commits closed: operators reveal their forecasts"):
+            wait_until(lambda: all_at(("revealed", "missed")), running, 300, "the reveals of forecasts")
+        console.print(f"{pool.round_state(r).revealed_count} forecasts revealed before the labels")
 
     def _member_index(self, address: str) -> int:
         return [a.address for a in self.game.members].index(address)
 
     # ------------------------------------------------------------ accounting
     def round_summary(self, r: int, faulty: int | None) -> dict[str, Any]:
-        g = self.game.chain.game
-        dep = self.game.deployment
+        """The round as the chain recorded it, the same figures for either market: each model's forecasts
+        (pool: revealed; LMSR: its trades' beliefs) scored on the revealed labels, its stake, payout and
+        profit; the market's forecast, the plain average and the Hedge aggregate across rounds."""
+        chain, g = self.game.chain, self.game.chain.game
         info = g.round_info(r)
-        b, k_count = info.liquidity_wad, self.game.outcome_count
-        outcomes = {i: g.outcome_of(r, i) for i in range(info.item_count)}
-        revealed = {i: y for i, y in outcomes.items() if y is not None}
-        # Replay the trades: price paths, each model's beliefs (on every order, filled or not).
-        trades = g.traded(r, from_block=dep.deployed_block)
-        beliefs: dict[bytes, dict[int, float]] = {}
-        owner: dict[bytes, int] = {}
+        k_count = self.game.outcome_count
+        revealed = revealed_outcomes(g, r)
+        forecasts = round_forecasts(chain, r, info.open_block)
+        results = model_results(chain, r, info.open_block)
         traders: list[str] = [a.address for a in self.game.traders]
-        for t in trades:
-            owner[t.model_hash] = traders.index(t.trader)
-            for j, o in enumerate(t.orders):
-                beliefs.setdefault(t.model_hash, {})[o.item] = t.belief(j, k_count)[1] / WAD
-
-        def on_fill(o: Order, q: Sequence[int]) -> None:
-            self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q, b)[1])
-
-        market = replay(trades, b, k_count, on_fill=on_fill)
-        final = {i: lmsr.prices(market.quantities_of(i, k_count), b)[1] for i in outcomes}
+        scores = {s.model_hash: s for s in score_round(r, forecasts, revealed, k_count)}
+        by_operator = {traders.index(m.operator): m for m in results}
+        models = [
+            {
+                "model_hash": "0x" + m.model_hash.hex(),
+                "operator": traders.index(m.operator),
+                "log_loss": scores[m.model_hash].log_loss if m.model_hash in scores else None,
+                "stake": m.stake_wad / WAD,
+                "payout": m.payout_wad / WAD,
+                "profit": m.profit_wad / WAD,
+                "order": m.order,
+            }
+            for m in results
+        ]
+        market = self.market_forecast(r, info, forecasts, results)
         n = max(len(revealed), 1)
-        market_ll = sum(log_loss(final[i], y) for i, y in revealed.items()) / n
-        profits = {e.model_hash: e.profit_wad / WAD for e in g.redeemed(r, from_block=dep.deployed_block)}
-        models = []
-        for h, bel in beliefs.items():
-            scored = {i: y for i, y in revealed.items() if i in bel}
-            models.append(
-                {
-                    "model_hash": "0x" + h.hex(),
-                    "operator": owner[h],
-                    "log_loss": sum(log_loss(bel[i], y) for i, y in scored.items()) / max(len(scored), 1),
-                    "profit": profits.get(h, 0.0),
-                }
-            )
-        avg = (
-            sum(
-                log_loss(float(np.mean([bel[i] for bel in beliefs.values() if i in bel])), y)
-                for i, y in revealed.items()
-            )
-            / n
-            if beliefs
-            else None
-        )
+        market_ll = sum(item_log_loss(market.get(i), y, k_count) for i, y in revealed.items()) / n
+        uniform = [1.0 / k_count] * k_count
+
+        def mix(weights: dict[bytes, float], i: int) -> list[float]:
+            total = sum(weights.values())
+            return [
+                sum(w * forecasts[h].get(i, uniform)[k] for h, w in weights.items()) / total for k in range(k_count)
+            ]
+
+        avg = hedge = None
+        if forecasts:
+            plain = dict.fromkeys(forecasts, 1.0)
+            avg = sum(item_log_loss(mix(plain, i), y, k_count) for i, y in revealed.items()) / n
+            # Hedge: each operator weighted by e^(eta * its cumulative log-likelihood over earlier rounds).
+            hedge_w = {}
+            owner = {m.model_hash: traders.index(m.operator) for m in results}
+            cum = {owner[h]: self.hedge_ll.get(owner[h], 0.0) for h in forecasts if h in owner}
+            top = max(cum.values(), default=0.0)
+            for h in forecasts:
+                if h in owner:
+                    hedge_w[h] = math.exp(HEDGE_ETA * (cum[owner[h]] - top))
+            if hedge_w:
+                hedge = sum(item_log_loss(mix(hedge_w, i), y, k_count) for i, y in revealed.items()) / n
+            for h, sc in scores.items():
+                if h in owner:
+                    self.hedge_ll[owner[h]] = self.hedge_ll.get(owner[h], 0.0) - sc.log_loss * sc.items
+        scored = [m for m in models if m["log_loss"] is not None and m["stake"] > 0]
+        rho = spearman([m["profit"] / m["stake"] for m in scored], [m["log_loss"] for m in scored])
+        total_profit = sum(m["profit"] for m in models)
+        first = [m for m in models if m["order"] == 0]
         voided = sum(x.count for x in g.listings(r) if x.voided)
-        self.calibration = getattr(self, "calibration", []) + [(final[i], y) for i, y in revealed.items()]
+        self.calibration = getattr(self, "calibration", []) + [
+            (market[i][1], y) for i, y in revealed.items() if i in market
+        ]
         return {
             "round": r,
+            "market": self.cfg.market,
             "items": info.item_count,
             "market_log_loss": market_ll,
             "average_model_log_loss": avg,
+            "hedge_log_loss": hedge,
             "models": models,
-            "subsidy_spent": (info.subsidy_wad - info.treasury_return_wad) / WAD,
+            "profit_rank_spearman": rho,
+            "first_mover_profit_share": first[0]["profit"] / total_profit if first and total_profit else None,
+            "subsidy_spent": self.subsidy_spent(r, info),
             "voided_items": voided,
             "settled": info.status == "settled",
             "faulty_member": faulty,
             "collateral_conserved": self.collateral_conserved(),
             "operator_wealth": [self.game.chain.token.balance_of(a) / WAD for a in traders],
+            "operators_in_round": sorted(by_operator),
         }
+
+    def market_forecast(
+        self, r: int, info: Any, forecasts: dict[bytes, dict[int, list[float]]], results: Sequence[ModelResult]
+    ) -> dict[int, list[float]]:
+        """The market's forecast per item before the labels: the LMSR's final prices, or the pool's
+        stake-weighted average of the revealed forecasts (each stake carrying the wealth won in earlier rounds)."""
+        k_count = self.game.outcome_count
+        if self.cfg.market == "lmsr":
+            b = info.liquidity_wad
+            trades = self.game.chain.game.traded(r, from_block=info.open_block)
+
+            def on_fill(o: Order, q: Sequence[int]) -> None:
+                self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q, b)[1])
+
+            view = replay(trades, b, k_count, on_fill=on_fill)
+            return {i: list(lmsr.prices(view.quantities_of(i, k_count), b)) for i in range(info.item_count)}
+        stakes = {m.model_hash: m.stake_wad / WAD for m in results if m.model_hash in forecasts}
+        total = sum(stakes.values())
+        if not total:
+            return {}
+        return {
+            i: [sum(s * forecasts[h][i][k] for h, s in stakes.items()) / total for k in range(k_count)]
+            for i in range(info.item_count)
+        }
+
+    def subsidy_spent(self, r: int, info: Any) -> float:
+        """What the round cost the community: the subsidy minus what came back to the treasury (LMSR or pool)."""
+        if self.cfg.market == "lmsr":
+            return (info.subsidy_wad - info.treasury_return_wad) / WAD
+        st = SealedPool.of(self.game.chain).round_state(r)
+        return (st.subsidy_wad - st.refund_wad) / WAD
 
     def collateral_conserved(self) -> bool:
         """The game's token balance covers every unredeemed payout and refund; the treasury got
@@ -564,7 +678,22 @@ class Demo:
             else:
                 owed += info.obligations_wad - info.paid_out_wad
         balance = self.game.chain.token.balance_of(self.game.deployment.addresses["PredictionGame"])
-        return balance == owed
+        return balance == owed and (self.cfg.market != "pool" or self.pool_conserved())
+
+    def pool_conserved(self) -> bool:
+        """The pool's balance is exactly what it owes: S + stakes of open rounds, unclaimed claims of settled ones."""
+        chain = self.game.chain
+        pool = SealedPool.of(chain)
+        owed = 0
+        for r in range(1, chain.game.round_count() + 1):
+            st = pool.round_state(r)
+            if st.status in ("none", "open"):
+                owed += st.subsidy_wad + st.stake_wad
+                continue
+            for c in pool.committed(r, self.game.deployment.deployed_block):
+                o = pool.operator_state(r, c.operator)
+                owed += 0 if o.claimed else o.claim_wad
+        return chain.token.balance_of(pool.address) == owed
 
     def onchain_facts(self) -> dict[str, Any]:
         """What the chain says at the end (kept in the summary: the devnet stops with the demo)."""
@@ -580,6 +709,11 @@ class Demo:
                 for m in chain.models.all()
             ],
             "game_balance": chain.token.balance_of(self.game.deployment.addresses["PredictionGame"]) / WAD,
+            "pool_balance": (
+                chain.token.balance_of(self.game.deployment.addresses["SealedPool"]) / WAD
+                if "SealedPool" in self.game.deployment.addresses
+                else None
+            ),
             "member_bonds": [chain.registry.bond_of(a.address) / WAD for a in self.game.members],
         }
 
@@ -588,14 +722,30 @@ class Demo:
             title=f"round {s['round']}: {s['items']} items, settled={s['settled']}, "
             f"voided {s['voided_items']}, subsidy spent {s['subsidy_spent']:.3f}"
         )
-        for col in ("who", "log loss", "profit"):
+        for col in ("who", "log loss", "stake", "payout", "profit"):
             t.add_column(col, justify="right")
-        t.add_row("market (final prices)", f"{s['market_log_loss']:.4f}", "")
+        market = "market (final prices)" if s["market"] == "lmsr" else "market (stake-weighted forecasts)"
+        t.add_row(market, f"{s['market_log_loss']:.4f}", "", "", "")
         if s["average_model_log_loss"] is not None:
-            t.add_row("plain average of models", f"{s['average_model_log_loss']:.4f}", "")
+            t.add_row("plain average of models", f"{s['average_model_log_loss']:.4f}", "", "", "")
+        if s["hedge_log_loss"] is not None:
+            t.add_row("Hedge aggregate (across rounds)", f"{s['hedge_log_loss']:.4f}", "", "", "")
         for m in s["models"]:
-            t.add_row(m["model_hash"][:14], f"{m['log_loss']:.4f}", f"{m['profit']:+.4f}")
+            ll = "-" if m["log_loss"] is None else f"{m['log_loss']:.4f}"
+            t.add_row(
+                f"op{m['operator']} {m['model_hash'][:12]}",
+                ll,
+                f"{m['stake']:.4f}",
+                f"{m['payout']:.4f}",
+                f"{m['profit']:+.4f}",
+            )
         console.print(t)
+        rho, fm = s["profit_rank_spearman"], s["first_mover_profit_share"]
+        console.print(
+            f"Spearman(profit per stake, log loss) = {'-' if rho is None else f'{rho:+.2f}'} (ideal -1); "
+            f"first mover's profit share = {'-' if fm is None else f'{fm:.2f}'} "
+            f"(fair {1 / max(len(s['models']), 1):.2f})"
+        )
 
     # ------------------------------------------------------------ the end
     def final_query(self) -> None:
@@ -634,11 +784,28 @@ class Demo:
 
         out = []
         fig, ax = plt.subplots(figsize=(7, 4))
-        for (r, i), path in list(self.price_paths.items())[:: max(1, len(self.price_paths) // 8)][:8]:
-            ax.plot(range(len(path)), path, marker="o", label=f"round {r} item {i}")
-        ax.set(xlabel="trade", ylabel="price of outcome 1", title="Price paths (a few items)")
-        ax.legend(fontsize=7)
-        out.append(self._save(fig, "price_paths.png"))
+        if self.price_paths:  # the LMSR: prices move trade by trade
+            for (r, i), path in list(self.price_paths.items())[:: max(1, len(self.price_paths) // 8)][:8]:
+                ax.plot(range(len(path)), path, marker="o", label=f"round {r} item {i}")
+            ax.set(xlabel="trade", ylabel="price of outcome 1", title="Price paths (a few items)")
+            ax.legend(fontsize=7)
+            out.append(self._save(fig, "price_paths.png"))
+        else:  # the pool: profit per stake against log loss, per round (the ranking the payouts make)
+            for s in self.summary["rounds"]:
+                pts = sorted(
+                    (m["log_loss"], m["profit"] / m["stake"])
+                    for m in s["models"]
+                    if m["stake"] and m["log_loss"] is not None
+                )
+                if pts:
+                    ax.plot(*zip(*pts), marker="o", label=f"round {s['round']}")
+            ax.set(
+                xlabel="model log loss on the revealed labels (nats)",
+                ylabel="profit per unit staked",
+                title="Sealed pool: payouts rank the models",
+            )
+            ax.legend(fontsize=7)
+            out.append(self._save(fig, "profit_per_stake.png"))
         fig, ax = plt.subplots(figsize=(7, 4))
         cum: dict[int, dict[int, float]] = {}
         for s in self.summary["rounds"]:
@@ -687,6 +854,8 @@ class Demo:
 def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     if cfg.members < 2 or cfg.operators < 1 or cfg.rounds < 1:
         raise InvalidOption("hayek demo", "needs at least 2 members, 1 operator and 1 round")
+    if cfg.market not in MARKETS:
+        raise InvalidOption("--market", f"{cfg.market!r} is none of {', '.join(MARKETS)}")
     demo = Demo(cfg)
     summary = demo.run()
     rounds = summary["rounds"]
@@ -698,10 +867,14 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         per_operator: dict[int, list[float]] = {}
         for s in settled:
             for m in s["models"]:
-                per_operator.setdefault(m["operator"], []).append(m["log_loss"])
+                if m["log_loss"] is not None:
+                    per_operator.setdefault(m["operator"], []).append(m["log_loss"])
         summary["best_model_log_loss"] = min(float(np.mean(v)) for v in per_operator.values()) if per_operator else None
         avgs = [s["average_model_log_loss"] for s in settled if s["average_model_log_loss"] is not None]
         summary["average_model_log_loss"] = float(np.mean(avgs)) if avgs else None
+        hedges = [s["hedge_log_loss"] for s in settled if s["hedge_log_loss"] is not None]
+        summary["hedge_log_loss"] = float(np.mean(hedges)) if hedges else None
+        summary["market"] = cfg.market
     if cfg.summary:
         cfg.summary.write_text(json.dumps(summary, indent=1))
         console.print(f"summary: {cfg.summary}")

@@ -14,10 +14,12 @@ from typing import Any, Protocol
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
+from operator_node.pool_trader import PoolTrader
 from operator_node.state import OperatorState, TradeRow
 from operator_node.strategy import Plan, kelly_orders, to_belief_orders
 from protocol.chain import Chain, ContractReverted, Traded
 from protocol.chain.datasets import digest_of, listing_publications
+from protocol.chain.rounds import market_of
 from protocol.errors import HayekError
 from protocol.market import MarketView, replay
 from protocol.records import from_fixed
@@ -82,6 +84,8 @@ class OperatorNode:
         self._terms: dict[int, RoundTerms] = {}
         self._outcome_count: int | None = None
         self.status_path = cfg.home / "status.json"
+        self.market = market_of(chain.deployment)
+        self.pool = PoolTrader(self, say) if self.market == "pool" else None
 
     # ------------------------------------------------------------ models
     def model_for(self, round: int) -> Model:
@@ -273,8 +277,11 @@ class OperatorNode:
         if current == 0:
             return self._write_status(status)
         phase = status["phase"] = g.phase(current)
+        status["market"] = self.market
         if phase in ("electing", "listing"):
             self.model_for(current)
+        elif self.pool is not None:
+            self.pool.step(current, phase, status)
         elif phase == "trading":
             if self.state.model(current) is not None:  # registered before listing ended
                 sent, view = self.trade(current)
@@ -289,7 +296,7 @@ class OperatorNode:
             except ContractReverted as e:
                 if e.error != "RoundNotOpen":
                     raise
-        for r in range(max(1, current - 3), current + 1):
+        for r in range(max(1, current - 3), current + 1) if self.pool is None else ():
             if g.phase(r) in ("settled", "cancelled") and self.state.redemption(r) is None:
                 self.redeem(r)
         saved = self.state.model(current)

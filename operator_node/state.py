@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS trades (
 CREATE TABLE IF NOT EXISTS redemptions (
   round INTEGER PRIMARY KEY, status TEXT NOT NULL, amount TEXT, tx TEXT
 );
+CREATE TABLE IF NOT EXISTS pool_commits (
+  round INTEGER PRIMARY KEY, model_hash TEXT NOT NULL, forecasts TEXT NOT NULL, salt TEXT NOT NULL,
+  stake_wad TEXT NOT NULL, expected_log_loss REAL NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('planned', 'committed', 'revealed', 'claimed', 'missed')),
+  tx TEXT
+);
 """
 
 
@@ -39,6 +45,21 @@ class TradeRow:
     cost_wad: int  # the plan's exact cost against the market it was planned on
     max_cost_wad: int  # the slippage bound the trade is sent with
     market_events: int  # other traders' Traded events in the round when this pass was planned
+    status: str
+    tx: str | None
+
+
+@dataclass(frozen=True)
+class PoolCommitRow:
+    """A sealed-pool commit: planned (forecasts, salt and stake written before the commit is sent, so a
+    restart reveals exactly what was committed), committed, revealed, claimed, or missed (a window closed)."""
+
+    round: int
+    model_hash: bytes
+    forecasts: bytes
+    salt: bytes
+    stake_wad: int
+    expected_log_loss: float
     status: str
     tx: str | None
 
@@ -147,3 +168,34 @@ class OperatorState(LocalDB):
             "INSERT OR REPLACE INTO redemptions(round, status, amount, tx) VALUES (?, 'redeemed', ?, ?)",
             (round, str(amount), tx),
         )
+
+    # ------------------------------------------------------------ sealed-pool commits
+    def plan_commit(
+        self, round: int, model_hash: bytes, forecasts: bytes, salt: bytes, stake_wad: int, expected_log_loss: float
+    ) -> PoolCommitRow:
+        self.db.execute(
+            "INSERT INTO pool_commits(round, model_hash, forecasts, salt, stake_wad, expected_log_loss, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'planned')",
+            (round, model_hash.hex(), forecasts.hex(), salt.hex(), str(stake_wad), expected_log_loss),
+        )
+        row = self.pool_commit(round)
+        assert row is not None
+        return row
+
+    def pool_commit(self, round: int) -> PoolCommitRow | None:
+        r = self.db.execute(
+            "SELECT round, model_hash, forecasts, salt, stake_wad, expected_log_loss, status, tx"
+            " FROM pool_commits WHERE round = ?",
+            (round,),
+        ).fetchone()
+        if r is None:
+            return None
+        return PoolCommitRow(
+            r[0], bytes.fromhex(r[1]), bytes.fromhex(r[2]), bytes.fromhex(r[3]), int(r[4]), float(r[5]), r[6], r[7]
+        )
+
+    def pool_rounds(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT round FROM pool_commits ORDER BY round")]
+
+    def mark_commit(self, round: int, status: str, tx: str | None = None) -> None:
+        self.db.execute("UPDATE pool_commits SET status = ?, tx = COALESCE(?, tx) WHERE round = ?", (status, tx, round))

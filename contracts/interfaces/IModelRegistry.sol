@@ -3,16 +3,21 @@ pragma solidity ^0.8.28;
 
 /// @title IModelRegistry
 /// @notice Model hash → operator, proof artifacts and inference endpoint, plus the realised
-/// profit per model the game records at redeem, so a client can find and rank models.
+/// profit per model the game records at redeem (and the sealed pool at claim), kept as
+/// information: clients rank models by the proper score of their forecasts, not by profit.
 /// A model hash is keccak256(vkHash, settingsHash, poseidonParamsHash): it binds the circuit
 /// and the quantized weights (see DESIGN.md, "Models and proofs").
 interface IModelRegistry {
-    /// @notice Raised by `recordProfit` when the caller is not the game contract.
+    /// @notice Raised by `recordProfit` when the caller is neither the game contract nor the
+    /// sealed pool (the two markets that settle a model's money).
     /// @param caller The caller.
     error OnlyGame(address caller);
     /// @notice Raised by `setGame` when the game contract was already set (it is set once).
     /// @param game The game contract already set.
     error GameAlreadySet(address game);
+    /// @notice Raised by `setPool` when the sealed pool was already set (it is set once).
+    /// @param pool The pool already set.
+    error PoolAlreadySet(address pool);
     /// @notice Raised by `register` when `modelHash` is already registered (to anyone).
     /// @param modelHash The model hash given.
     /// @param operator The operator it is registered to.

@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from web3 import Web3
 
-from protocol.chain import Chain, Deployment, Devnet, GameParams, dev_accounts
+from protocol.chain import Chain, Deployment, Devnet, GameParams, SealedParams, dev_accounts
 from protocol.chain import deploy as deploy_contracts
+from protocol.chain.rounds import MARKETS, market_of, round_subsidy
+from protocol.chain.rounds import open_round as open_market_round
 from protocol.errors import InvalidOption, MissingSetup
 
 WAD = 10**18
@@ -72,6 +74,14 @@ def devnet(port: int, accounts: int) -> None:
 @click.option("--max-items-per-member", type=int, default=64, show_default=True)
 @click.option("--min-bond", type=float, default=10.0, show_default=True, help="tokens")
 @click.option("--fixed-seed", default=None, help="hex seed: FixedRandomness instead of block hashes (tests)")
+@click.option(
+    "--market",
+    type=click.Choice(MARKETS),
+    default="pool",
+    show_default=True,
+    help="the rounds' market: a SealedPool beside the game (sealed forecasts, order-free Kelly pool) or the "
+    "game's sequential LMSR",
+)
 @click.option("--mint", "mint_to", multiple=True, help="ADDRESS:TOKENS to mint (repeatable)")
 @click.option("--json", "as_json", is_flag=True, help="print the record as JSON")
 def deploy(
@@ -82,10 +92,12 @@ def deploy(
     max_items_per_member: int,
     min_bond: float,
     fixed_seed: str | None,
+    market: str,
     mint_to: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Deploy token, registries and game to any EVM node; write the deployment record."""
+    """Deploy token, registries, game and (--market pool) its SealedPool to any EVM node; write the
+    deployment record."""
     chain = Chain(rpc)
     gov = governance_account(int(chain.w3.eth.chain_id))
     params = GameParams(
@@ -102,7 +114,14 @@ def deploy(
             mints.append((Web3.to_checksum_address(addr), int(float(amount or "0") * WAD)))
         except ValueError as e:
             raise InvalidOption(f"--mint {m!r}", f"expected ADDRESS:TOKENS ({e})") from None
-    dep = deploy_contracts(chain, gov, params, mint=mints, progress=lambda s: console.print(s) if not as_json else None)
+    dep = deploy_contracts(
+        chain,
+        gov,
+        params,
+        mint=mints,
+        progress=lambda s: console.print(s) if not as_json else None,
+        sealed=SealedParams() if market == "pool" else None,
+    )
     dep.save(out)
     if as_json:
         click.echo(json.dumps({k: v for k, v in dep.__dict__.items() if k != "abis"}, indent=1))
@@ -177,17 +196,20 @@ deployment_opt = click.option(
 def open_round(
     deployment: Path, items: int, liquidity: float, listing_secs: int, trading_secs: int, reveal_secs: int
 ) -> None:
-    """Open the next round funded for --items items (governance key: HAYEK_GOVERNANCE_KEY, or
-    the devnet's dev account). Approves the subsidy from the governance account."""
-    from protocol.lmsr import max_loss_up
-
+    """Open the next round with a subsidy of --items x b ln K (governance key: HAYEK_GOVERNANCE_KEY,
+    or the devnet's dev account); approves it from the governance account. In a pool deployment the
+    subsidy funds the SealedPool's round (the game's round has no LMSR market); in an LMSR one, the
+    game's market at liquidity b."""
     chain = _chain(deployment)
     gov = governance_account(int(chain.w3.eth.chain_id))
     b = int(liquidity * WAD)
-    subsidy = items * max_loss_up(b, chain.game.outcome_count())
-    chain.token.approve(gov, chain.game.address, subsidy)
-    rnd = chain.game.open_round(gov, subsidy, b, listing_secs, trading_secs, reveal_secs)
-    console.print(f"round {rnd} open: subsidy {subsidy / WAD:.4f} tokens for {items} items, b = {liquidity}")
+    subsidy = round_subsidy(chain, items, b)
+    rnd = open_market_round(chain, gov, subsidy, b, listing_secs, trading_secs, reveal_secs)
+    market = market_of(chain.deployment)
+    console.print(
+        f"round {rnd} open ({market} market): subsidy {subsidy / WAD:.4f} tokens"
+        + (f" for {items} items, b = {liquidity}" if market == "lmsr" else " in the sealed pool")
+    )
 
 
 @round_.command()

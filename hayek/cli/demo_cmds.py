@@ -20,7 +20,20 @@ import click
 @click.option("--operators", type=int, default=3, show_default=True)
 @click.option("--rounds", type=int, default=3, show_default=True)
 @click.option("--items-per-round", type=int, default=33, show_default=True)
-@click.option("--liquidity", type=float, default=0.6, show_default=True, help="LMSR b per item (tokens)")
+@click.option(
+    "--market",
+    type=click.Choice(["pool", "lmsr"]),
+    default="pool",
+    show_default=True,
+    help="the rounds' market: the sealed Kelly pool (pays for quality, order-free) or the sequential LMSR",
+)
+@click.option(
+    "--liquidity",
+    type=float,
+    default=0.6,
+    show_default=True,
+    help="LMSR b per item (tokens); the subsidy is items x b ln K in either market",
+)
 @click.option(
     "--passes",
     type=int,
@@ -51,6 +64,7 @@ def demo(
     operators: int,
     rounds: int,
     items_per_round: int,
+    market: str,
     liquidity: float,
     passes: int,
     bankroll_fraction: float,
@@ -60,8 +74,9 @@ def demo(
     summary: Path | None,
 ) -> None:
     """Play a multi-round game: members publish signed, encrypted data; the elected committee
-    lists and reveals; operators train through Flower, prove with EZKL, trade with Kelly
-    bankrolls and redeem; the game ends with a proved inference verified off- and on-chain."""
+    lists and reveals; operators train through Flower, prove with EZKL, commit sealed forecasts
+    with Kelly stakes and claim (or, with --market lmsr, trade with Kelly bankrolls and redeem);
+    the game ends with a proved inference verified off- and on-chain."""
     from hayek.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(
@@ -74,6 +89,7 @@ def demo(
         rounds=rounds,
         items_per_round=items_per_round,
         liquidity=liquidity,
+        market=market,
         passes=passes,
         bankroll_fraction=bankroll_fraction,
         seed=seed,

@@ -49,7 +49,8 @@ def deploy(
     sealed: SealedParams | None = None,
 ) -> Deployment:
     """Deploy token, registries, randomness source and game; wire them; mint to `mint`.
-    With `sealed`, also a SealedPool beside the game (recorded as params["sealed"])."""
+    With `sealed`, also a SealedPool beside the game (recorded as params["sealed"]): the game's market
+    is then the pool (params["market"] = "pool", see protocol.chain.rounds), else its LMSR ("lmsr")."""
     arts = artifacts or Artifacts()
     w3 = chain.w3
     treasury = treasury or governance.address
@@ -86,8 +87,9 @@ def deploy(
         params.committee_size,
         params.max_items_per_member,
     )
+    pool = None
     if sealed is not None:
-        create(
+        pool = create(
             "SealedPool",
             game,
             token,
@@ -99,6 +101,7 @@ def deploy(
             sealed.stake_cap_factor_wad,
         )
     recorded: dict[str, Any] = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(params).items()}
+    recorded["market"] = "lmsr" if sealed is None else "pool"
     if sealed is not None:
         recorded["sealed"] = asdict(sealed)
     dep = Deployment(
@@ -114,6 +117,8 @@ def deploy(
     chain.deployment = dep
     chain.registry.send(governance, "setGame", game)
     chain.models.send(governance, "setGame", game)
+    if pool is not None:
+        chain.models.send(governance, "setPool", pool)
     for to, amount in mint:
         chain.token.mint(governance, to, amount)
     progress(f"minted to {len(mint)} accounts")

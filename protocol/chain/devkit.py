@@ -17,6 +17,7 @@ from protocol.chain.contracts import Chain
 from protocol.chain.deploy import GameParams, SealedParams, deploy
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import dev_accounts
+from protocol.chain.rounds import market_of, open_round
 from protocol.errors import InputError
 from protocol.lmsr import max_loss_up
 from protocol.records import label_commitment
@@ -116,10 +117,19 @@ class DevGame:
     def subsidy_for(self, items: int, liquidity_wad: int) -> int:
         return items * max_loss_up(liquidity_wad, self.outcome_count)
 
+    @property
+    def market(self) -> str:
+        """'pool' (a SealedPool was deployed: the rounds' market) or 'lmsr'."""
+        return market_of(self.deployment)
+
     def open_round(self, liquidity_wad: int, items: int = 64, subsidy_wad: int | None = None) -> int:
+        """Open a round funded as for `items` LMSR items at `liquidity_wad` (or with `subsidy_wad`); in a pool
+        game the subsidy funds the SealedPool's round and the game's round has no LMSR market."""
         d = self.durations
         subsidy = subsidy_wad if subsidy_wad is not None else self.subsidy_for(items, liquidity_wad)
-        return self.chain.game.open_round(self.governance, subsidy, liquidity_wad, d.listing, d.trading, d.reveal)
+        return open_round(
+            self.chain, self.governance, subsidy, liquidity_wad, d.listing, d.trading, d.reveal, approve=False
+        )
 
     def elect(self, round: int) -> list[LocalAccount]:
         """Mine until the randomness source's seed block exists, then elect (anyone may)."""

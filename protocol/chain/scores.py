@@ -1,24 +1,15 @@
 """Each model's forecasts and each round's revealed labels, read from the chain, scored by
-`protocol.ranking` (a proper score: anyone can recompute it from the chain alone)."""
+`protocol.ranking` (a proper score: anyone can recompute it from the chain alone). Forecasts come
+from the round's market (protocol.chain.rounds): a pool round's revealed forecasts, an LMSR round's
+trade beliefs."""
 
 from __future__ import annotations
 
 from protocol.chain.contracts import Chain, PredictionGame
+from protocol.chain.rounds import round_forecasts
 from protocol.ranking import ModelScore, score_round
 
 WAD = 10**18
-
-
-def round_forecasts(
-    game: PredictionGame, round: int, from_block: int, outcome_count: int
-) -> dict[bytes, dict[int, list[float]]]:
-    """Model hash → item → the probabilities its trades stated (the last order on an item
-    wins; skipped orders state a forecast too)."""
-    out: dict[bytes, dict[int, list[float]]] = {}
-    for t in game.traded(round, from_block=from_block):
-        for n, order in enumerate(t.orders):
-            out.setdefault(t.model_hash, {})[order.item] = [lane / WAD for lane in t.belief(n, outcome_count)]
-    return out
 
 
 def revealed_outcomes(game: PredictionGame, round: int) -> dict[int, int]:
@@ -43,6 +34,6 @@ def model_scores(chain: Chain, last_rounds: int | None = None) -> list[ModelScor
         rounds = rounds[-last_rounds:]
     out: list[ModelScore] = []
     for r in rounds:
-        forecasts = round_forecasts(g, r, chain.deployment.deployed_block, k)
+        forecasts = round_forecasts(chain, r)
         out += score_round(r, forecasts, revealed_outcomes(g, r), k)
     return out

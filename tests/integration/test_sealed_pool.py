@@ -173,7 +173,7 @@ def close_open_round(sg: DevGame) -> None:
 
 def prepare(sg: DevGame, items: int = 64, seed: int = 0, subsidy: int = 10 * WAD) -> PoolRound:
     """Open a game round, elect, list `items` items over the three seats, register one model per
-    trader (before listing ends) and fund the pool with `subsidy` (0: no funding)."""
+    trader (before listing ends); the pool is funded with `subsidy` at opening (0: no funding)."""
     close_open_round(sg)
     min_bond = int(sg.deployment.params["min_bond_wad"])
     for m in sg.members:  # a withheld reveal slashed a bond: post it again, so three stay eligible
@@ -181,14 +181,12 @@ def prepare(sg: DevGame, items: int = 64, seed: int = 0, subsidy: int = 10 * WAD
         if bond < min_bond:
             sg.chain.registry.post_bond(m, min_bond - bond)
     rng = random.Random(seed)
-    rnd = sg.open_round(B, items=items)
+    rnd = sg.open_round(B, items=items, subsidy_wad=subsidy)  # a pool game: the game round has no LMSR market
     committee = sg.elect(rnd)
     sizes = [items // 3 + (1 if j < items % 3 else 0) for j in range(3)]
     listings = [sg.list_random(rnd, m, n, rng) for m, n in zip(committee, sizes, strict=True) if n]
     truth = [lab for lst in listings for lab in lst.labels]
     hashes = [sg.register_model(t, tag=f"round {rnd}") for t in sg.traders]
-    if subsidy:
-        sealed(sg).fund(sg.governance, rnd, subsidy)
     return PoolRound(sg, rnd, listings, truth, hashes)
 
 
