@@ -28,23 +28,20 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from community_node.store_server import StoreProcess
+from hayek.figures import round_figures
 from hayek.processes import NodeCommandFailed, NodeProcess, hayek_command, last_lines, wait_until
 from operator_node.flower import APP_DIR, fab_hash
 from protocol import lmsr
 from protocol.chain import Devnet, GameParams, SealedParams
 from protocol.chain.devkit import DevGame
-from protocol.chain.rounds import MARKETS, ModelResult, model_results, round_forecasts
-from protocol.chain.scores import revealed_outcomes
+from protocol.chain.rounds import MARKETS, model_results
 from protocol.chain.sealed import SealedPool
 from protocol.errors import InvalidOption
-from protocol.market import replay
 from protocol.orders import Order
-from protocol.ranking import item_log_loss, score_round
 from protocol.runtime.processes import free_port
 from protocol.store import StoreClient
 
 WAD = 10**18
-HEDGE_ETA = 0.2  # the Hedge aggregate's temperature (as the pool's eta and the simulation's)
 KEYSTORE_PASSWORD = "hayek-demo"  # the demo's keystores hold devnet keys
 console = Console()
 
@@ -131,15 +128,6 @@ def split_csv(src: Path, parts: int, out_dir: Path, seed: int) -> list[Path]:
             w.writerows(body[i::parts])
         paths.append(p)
     return paths
-
-
-def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
-    """Spearman's rank correlation (average ranks for ties); None for fewer than 2 values or a constant side."""
-    if len(a) < 2 or len(set(a)) < 2 or len(set(b)) < 2:
-        return None
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(a, b).statistic)
 
 
 @dataclass
@@ -556,115 +544,24 @@ class Demo:
 
     # ------------------------------------------------------------ accounting
     def round_summary(self, r: int, faulty: int | None) -> dict[str, Any]:
-        """The round as the chain recorded it, the same figures for either market: each model's forecasts
-        (pool: revealed; LMSR: its trades' beliefs) scored on the revealed labels, its stake, payout and
-        profit; the market's forecast, the plain average and the Hedge aggregate across rounds."""
-        chain, g = self.game.chain, self.game.chain.game
+        """The round as the chain recorded it (hayek.figures: the same figures for either market), plus the
+        demo's own facts: voided items, settlement, faults, conservation and the operators' wealth."""
+        g = self.game.chain.game
         info = g.round_info(r)
-        k_count = self.game.outcome_count
-        revealed = revealed_outcomes(g, r)
-        forecasts = round_forecasts(chain, r, info.open_block)
-        results = model_results(chain, r, info.open_block)
         traders: list[str] = [a.address for a in self.game.traders]
-        scores = {s.model_hash: s for s in score_round(r, forecasts, revealed, k_count)}
-        by_operator = {traders.index(m.operator): m for m in results}
-        models = [
-            {
-                "model_hash": "0x" + m.model_hash.hex(),
-                "operator": traders.index(m.operator),
-                "log_loss": scores[m.model_hash].log_loss if m.model_hash in scores else None,
-                "stake": m.stake_wad / WAD,
-                "payout": m.payout_wad / WAD,
-                "profit": m.profit_wad / WAD,
-                "order": m.order,
-            }
-            for m in results
-        ]
-        market = self.market_forecast(r, info, forecasts, results)
-        n = max(len(revealed), 1)
-        market_ll = sum(item_log_loss(market.get(i), y, k_count) for i, y in revealed.items()) / n
-        uniform = [1.0 / k_count] * k_count
 
-        def mix(weights: dict[bytes, float], i: int) -> list[float]:
-            total = sum(weights.values())
-            return [
-                sum(w * forecasts[h].get(i, uniform)[k] for h, w in weights.items()) / total for k in range(k_count)
-            ]
+        def on_fill(o: Order, q: Sequence[int]) -> None:
+            self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q, info.liquidity_wad)[1])
 
-        avg = hedge = None
-        if forecasts:
-            plain = dict.fromkeys(forecasts, 1.0)
-            avg = sum(item_log_loss(mix(plain, i), y, k_count) for i, y in revealed.items()) / n
-            # Hedge: each operator weighted by e^(eta * its cumulative log-likelihood over earlier rounds).
-            hedge_w = {}
-            owner = {m.model_hash: traders.index(m.operator) for m in results}
-            cum = {owner[h]: self.hedge_ll.get(owner[h], 0.0) for h in forecasts if h in owner}
-            top = max(cum.values(), default=0.0)
-            for h in forecasts:
-                if h in owner:
-                    hedge_w[h] = math.exp(HEDGE_ETA * (cum[owner[h]] - top))
-            if hedge_w:
-                hedge = sum(item_log_loss(mix(hedge_w, i), y, k_count) for i, y in revealed.items()) / n
-            for h, sc in scores.items():
-                if h in owner:
-                    self.hedge_ll[owner[h]] = self.hedge_ll.get(owner[h], 0.0) - sc.log_loss * sc.items
-        scored = [m for m in models if m["log_loss"] is not None and m["stake"] > 0]
-        rho = spearman([m["profit"] / m["stake"] for m in scored], [m["log_loss"] for m in scored])
-        total_profit = sum(m["profit"] for m in models)
-        first = [m for m in models if m["order"] == 0]
-        voided = sum(x.count for x in g.listings(r) if x.voided)
-        self.calibration = getattr(self, "calibration", []) + [
-            (market[i][1], y) for i, y in revealed.items() if i in market
-        ]
-        return {
-            "round": r,
-            "market": self.cfg.market,
-            "items": info.item_count,
-            "market_log_loss": market_ll,
-            "average_model_log_loss": avg,
-            "hedge_log_loss": hedge,
-            "models": models,
-            "profit_rank_spearman": rho,
-            "first_mover_profit_share": first[0]["profit"] / total_profit if first and total_profit else None,
-            "subsidy_spent": self.subsidy_spent(r, info),
-            "voided_items": voided,
+        fig = round_figures(self.game.chain, r, traders, self.hedge_ll, on_fill=on_fill)
+        self.calibration = getattr(self, "calibration", []) + fig.pop("calibration")
+        return fig | {
+            "voided_items": sum(x.count for x in g.listings(r) if x.voided),
             "settled": info.status == "settled",
             "faulty_member": faulty,
             "collateral_conserved": self.collateral_conserved(),
             "operator_wealth": [self.game.chain.token.balance_of(a) / WAD for a in traders],
-            "operators_in_round": sorted(by_operator),
         }
-
-    def market_forecast(
-        self, r: int, info: Any, forecasts: dict[bytes, dict[int, list[float]]], results: Sequence[ModelResult]
-    ) -> dict[int, list[float]]:
-        """The market's forecast per item before the labels: the LMSR's final prices, or the pool's
-        stake-weighted average of the revealed forecasts (each stake carrying the wealth won in earlier rounds)."""
-        k_count = self.game.outcome_count
-        if self.cfg.market == "lmsr":
-            b = info.liquidity_wad
-            trades = self.game.chain.game.traded(r, from_block=info.open_block)
-
-            def on_fill(o: Order, q: Sequence[int]) -> None:
-                self.price_paths.setdefault((r, o.item), [0.5]).append(lmsr.prices(q, b)[1])
-
-            view = replay(trades, b, k_count, on_fill=on_fill)
-            return {i: list(lmsr.prices(view.quantities_of(i, k_count), b)) for i in range(info.item_count)}
-        stakes = {m.model_hash: m.stake_wad / WAD for m in results if m.model_hash in forecasts}
-        total = sum(stakes.values())
-        if not total:
-            return {}
-        return {
-            i: [sum(s * forecasts[h][i][k] for h, s in stakes.items()) / total for k in range(k_count)]
-            for i in range(info.item_count)
-        }
-
-    def subsidy_spent(self, r: int, info: Any) -> float:
-        """What the round cost the community: the subsidy minus what came back to the treasury (LMSR or pool)."""
-        if self.cfg.market == "lmsr":
-            return (info.subsidy_wad - info.treasury_return_wad) / WAD
-        st = SealedPool.of(self.game.chain).round_state(r)
-        return (st.subsidy_wad - st.refund_wad) / WAD
 
     def collateral_conserved(self) -> bool:
         """The game's token balance covers every unredeemed payout and refund; the treasury got

@@ -203,7 +203,13 @@ def run(
                 if saved and saved[0] not in provers:
                     provers[saved[0]] = node.model_for(r).prover  # type: ignore[attr-defined]
 
-        app = create_app(None, chain, blobs, models=lambda h: provers.get(h))  # type: ignore[arg-type,return-value]
+        app = create_app(
+            None,
+            chain,
+            blobs,
+            models=lambda h: provers.get(h),  # type: ignore[arg-type,return-value]
+            sealed=node.sealed.check,
+        )
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()
         console.print(f"proved inference on http://127.0.0.1:{port}/models/0x<model hash>")

@@ -15,6 +15,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from operator_node.pool_trader import PoolTrader
+from operator_node.sealed_items import SealedItems
 from operator_node.state import OperatorState, TradeRow
 from operator_node.strategy import Plan, kelly_orders, to_belief_orders
 from protocol.chain import Chain, ContractReverted, Traded
@@ -85,6 +86,7 @@ class OperatorNode:
         self._outcome_count: int | None = None
         self.status_path = cfg.home / "status.json"
         self.market = market_of(chain.deployment)
+        self.sealed = SealedItems()  # the current round's listed items: no inference on them until the market closes
         self.pool = PoolTrader(self, say) if self.market == "pool" else None
 
     # ------------------------------------------------------------ models
@@ -160,8 +162,8 @@ class OperatorNode:
         assert self.chain.deployment is not None
         return self.chain.game.traded(round, from_block=self.chain.deployment.deployed_block, trader=self.me)
 
-    def beliefs(self, round: int, model: Model) -> dict[int, list[float]]:
-        """The model's beliefs on every listed item whose listing checks out."""
+    def listed_rows(self, round: int) -> tuple[list[int], list[list[float]]]:
+        """(item indices, features) of every listed item whose listing checks out and is not void."""
         rows, ids = [], []
         for listing, pub in listing_publications(self.chain, self.store, round, self._checked):
             if listing.voided:
@@ -169,6 +171,11 @@ class OperatorNode:
             for j, signed in enumerate(pub.items):
                 rows.append([from_fixed(v) for v in signed.message.features])
                 ids.append(listing.first_item + j)
+        return ids, rows
+
+    def beliefs(self, round: int, model: Model) -> dict[int, list[float]]:
+        """The model's beliefs on every listed item whose listing checks out."""
+        ids, rows = self.listed_rows(round)
         if not rows:
             return {}
         probs = model.predict_proba(np.asarray(rows, dtype=np.float32))
@@ -278,6 +285,7 @@ class OperatorNode:
             return self._write_status(status)
         phase = status["phase"] = g.phase(current)
         status["market"] = self.market
+        self._seal(current, phase)
         if phase in ("electing", "listing"):
             self.model_for(current)
         elif self.pool is not None:
@@ -302,6 +310,24 @@ class OperatorNode:
         saved = self.state.model(current)
         status["model"] = "0x" + saved[0].hex() if saved and saved[2] else None
         return self._write_status(status)
+
+    def _seal(self, round: int, phase: str) -> None:
+        """Keep the service's list of sealed items current: the round's listed items until its market closes."""
+        if phase not in ("listing", "trading"):
+            self.sealed.clear()
+            return
+        until = (
+            self.pool.pool.commit_ends(round)
+            if self.pool is not None
+            else self.chain.game.round_info(round).trading_ends
+        )
+        if self.chain.now() >= until:
+            self.sealed.clear()
+            return
+        current = self.sealed.current
+        ids, rows = self.listed_rows(round)
+        if current is None or current.round != round or len(current.items) != len(ids):
+            self.sealed.update(round, until, ids, rows)
 
     def report_error(self, message: str) -> None:
         """A step failed: say so in the status (never idle), so no driver takes the old one."""

@@ -37,10 +37,12 @@ def create_app(
     chain: Chain | None = None,
     store: BlobStore | None = None,
     models: Callable[[bytes], ZkProver | None] | None = None,
+    sealed: Callable[[list[float]], str | None] | None = None,
 ) -> FastAPI:
     """`prover` answers at /model and /infer; with `models` (model hash -> prover, or None),
     every model of the operator also answers at /models/0x{hash}/model and .../infer: the
-    endpoint each model hash is registered with."""
+    endpoint each model hash is registered with. With `sealed` (input -> why it is refused, or
+    None), inputs that are the current round's listed items get 403 until the market closes."""
     app = FastAPI(title="Hayek proved inference")
 
     def describe(p: ZkProver) -> dict[str, Any]:
@@ -60,6 +62,9 @@ def create_app(
             )
         if not all(math.isfinite(v) for v in req.input):
             return JSONResponse({"error": "bad_input", "detail": "features must be finite numbers"}, status_code=400)
+        refused = sealed(req.input) if sealed is not None else None
+        if refused is not None:
+            return JSONResponse({"error": "sealed_item", "detail": refused}, status_code=403)
         bundle = p.prove(req.input)
         return {"model_hash": "0x" + p.model_hash().hex(), "output": list(bundle.output), "proof": bundle.to_dict()}
 
