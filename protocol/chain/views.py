@@ -44,6 +44,12 @@ class RoundInfo:
     paid_out_wad: int
     treasury_return_wad: int
 
+    @property
+    def sealed(self) -> bool:
+        """A round opened with liquidity 0 (and subsidy 0): no LMSR market, `trade` reverts
+        NoLmsrMarket, listing is bounded by the quota only; a pool game's SealedPool is its market."""
+        return self.liquidity_wad == 0
+
     def start_of(self, phase: str) -> int:
         """When `phase` ('trading', 'revealing' or 'settleable') begins: the previous one's end."""
         return {"trading": self.listing_ends, "revealing": self.trading_ends, "settleable": self.reveal_ends}[phase]

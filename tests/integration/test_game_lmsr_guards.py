@@ -54,7 +54,7 @@ def test_sealed_round_lists_without_subsidy_refuses_trades_and_settles_with_noth
     gov_before = token.balance_of(game.governance.address)
     rnd = game.open_round(0, subsidy_wad=0)
     info = g.round_info(rnd)
-    assert (info.liquidity_wad, info.subsidy_wad, info.status) == (0, 0, "open")
+    assert (info.liquidity_wad, info.subsidy_wad, info.status, info.sealed) == (0, 0, "open", True)
     assert token.balance_of(game.governance.address) == gov_before
     rng = random.Random(5)
     quota = 64  # the devnet's maxItemsPerMember: the only bound on a sealed round's listings

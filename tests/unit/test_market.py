@@ -104,6 +104,8 @@ def test_round_info_and_listing_views() -> None:
     info = RoundInfo.decode([10, 20, 30, 5, B, 7 * WAD, WAD, 12, 3, 2, True, 1, 2, 3, 4])
     assert info.status == "settled" and info.liquidity_wad == B and info.item_count == 12
     assert [info.start_of(ph) for ph in ("trading", "revealing", "settleable")] == [10, 20, 30]
+    assert not info.sealed
+    assert RoundInfo.decode([10, 20, 30, 5, 0, 0, 0, 12, 3, 1, True, 0, 0, 0, 0]).sealed
     lst = Listing.decode([ALICE, 4, 3, False, True, b"\x02" * 32, b"\x03" * 32, 9, 0])
     assert list(lst.items) == [4, 5, 6] and lst.voided and lst.items_root == b"\x02" * 32
 
