@@ -115,8 +115,11 @@ contract PredictionGame is IPredictionGame, Ownable {
         if (listingSecs == 0 || tradingSecs == 0 || revealSecs == 0) {
             revert InvalidDeadlines(listingSecs, tradingSecs, revealSecs);
         }
-        uint256 perItem = LMSR.maxLossUp(liquidityWad, outcomeCount);
-        if (subsidyWad < perItem) revert SubsidyTooSmall(subsidyWad, perItem);
+        // (0, 0) opens a sealed round: no LMSR market (a pool game's SealedPool is its market).
+        if ((liquidityWad | subsidyWad) != 0) {
+            uint256 perItem = LMSR.maxLossUp(liquidityWad, outcomeCount);
+            if (subsidyWad < perItem) revert SubsidyTooSmall(subsidyWad, perItem);
+        }
         round = prev + 1;
         _roundCount = round;
         RoundInfo storage r = _rounds[round];
@@ -180,15 +183,18 @@ contract PredictionGame is IPredictionGame, Ownable {
         uint256 count = labelCommitments.length;
         if (count == 0) revert EmptyListing(round);
         if (count > maxItemsPerMember) revert QuotaExceeded(round, count, maxItemsPerMember);
-        uint256 needed = r.reservedWad + count * LMSR.maxLossUp(r.liquidityWad, outcomeCount);
-        if (needed > r.subsidyWad) revert SubsidyExhausted(round, needed, r.subsidyWad);
+        uint256 b = r.liquidityWad;
+        if (b != 0) {
+            uint256 needed = r.reservedWad + count * LMSR.maxLossUp(b, outcomeCount);
+            if (needed > r.subsidyWad) revert SubsidyExhausted(round, needed, r.subsidyWad);
+            r.reservedWad = uint128(needed);
+        }
 
         uint32 first = r.itemCount;
         mapping(uint256 => bytes32) storage c = _commitments[round];
         for (uint256 i; i < count; ++i) {
             c[first + i] = labelCommitments[i];
         }
-        r.reservedWad = uint128(needed);
         r.itemCount = first + uint32(count);
         r.listingCount += 1;
         ls.push(Listing(msg.sender, first, uint32(count), false, false, itemsRoot, keyHash, 0, 0));
@@ -230,6 +236,7 @@ contract PredictionGame is IPredictionGame, Ownable {
     /// @dev Every check a trade makes before touching a market; loads the call's context.
     function _enterTrade(uint64 round, bytes32 modelHash) private returns (TradeCtx memory ctx) {
         RoundInfo storage r = _openRound(round);
+        if (r.liquidityWad == 0) revert NoLmsrMarket(round);
         uint64 listingEnds = r.listingEnds;
         if (block.timestamp < listingEnds) revert TradingNotOpen(round, listingEnds);
         if (block.timestamp >= r.tradingEnds) revert TradingClosed(round, r.tradingEnds);
@@ -320,9 +327,13 @@ contract PredictionGame is IPredictionGame, Ownable {
         uint256 j = _listingIndex(ctx.listingEnd, item);
         if (ctx.listingVoid[j]) return type(uint256).max;
 
-        uint256 priceBefore;
-        (cost, priceBefore) = LMSR.quote(_loadQ(ctx, item), k, shares, ctx.b);
-        if (priceBefore > uint64(order >> 136)) return type(uint256).max; // past the limit price
+        // slither-disable-next-line unused-return: the price before is not needed, the limit bounds the average price
+        (cost,) = LMSR.quote(_loadQ(ctx, item), k, shares, ctx.b);
+        // Average price above the limit: ceil(cost 1e18 / shares) > limit iff cost 1e18 > limit shares.
+        unchecked {
+            // cost < 2^130 (quantities < 2^128), so cost 1e18 < 2^190; limit shares < 2^64 2^96.
+            if (cost * 1e18 > uint256(uint64(order >> 136)) * shares) return type(uint256).max;
+        }
         _credit(ctx, item, k, shares);
         ctx.listingCost[j] += cost;
     }
@@ -474,29 +485,44 @@ contract PredictionGame is IPredictionGame, Ownable {
         if (status != Status.Settled && status != Status.Cancelled) revert NotSettled(round, status);
         Trader storage t = _traders[round][msg.sender];
         if (t.redeemed) revert AlreadyRedeemed(round, msg.sender);
-        t.redeemed = true;
         // slither-disable-next-line uninitialized-local: zero in a cancelled round, else set by _settlePositions
         uint256 payout;
         uint256 refund;
+        // slither-disable-next-line uninitialized-local: zero in a cancelled round (its one call is the last)
+        uint256 left;
         if (status == Status.Cancelled) {
             refund = t.costWad;
         } else {
-            (payout, refund) = _settlePositions(round, r.itemCount, t.positions, items);
+            uint256 cleared;
+            (payout, refund, cleared) = _settlePositions(round, r.itemCount, items);
+            left = t.positions - cleared; // cleared counts held items only: <= positions
+            t.positions = uint32(left);
         }
         amountWad = payout + refund;
-        int256 profit = int256(amountWad) - int256(uint256(t.costWad));
         r.paidOutWad += amountWad.toUint128();
-        // slither-disable-next-line reentrancy-events: models is the immutable, trusted registry; redeemed set before
-        if (t.modelHash != bytes32(0)) models.recordProfit(t.modelHash, round, profit);
+        // Both stay below the round's obligations (< 2^128): paidOutWad above checks the sum.
+        uint256 totalPayout = t.payoutWad + payout;
+        uint256 totalRefund = t.refundWad + refund;
+        t.payoutWad = uint128(totalPayout);
+        t.refundWad = uint128(totalRefund);
+        if (left == 0) {
+            t.redeemed = true;
+            int256 profit = int256(totalPayout + totalRefund) - int256(uint256(t.costWad));
+            // slither-disable-next-line reentrancy-events: models is the immutable, trusted registry; redeemed set before
+            if (t.modelHash != bytes32(0)) models.recordProfit(t.modelHash, round, profit);
+            emit Redeemed(round, msg.sender, t.modelHash, totalPayout, totalRefund, profit);
+        } else {
+            emit RedeemedPart(round, msg.sender, payout, refund, left);
+        }
         if (amountWad != 0) collateral.safeTransfer(msg.sender, amountWad);
-        emit Redeemed(round, msg.sender, t.modelHash, payout, refund, profit);
     }
 
-    /// @dev Clear the caller's positions on `items` (which must cover all of them): shares of
-    /// revealed outcomes pay 1 each; void listings refund the caller's cost on them.
-    function _settlePositions(uint64 round, uint256 itemCount, uint256 positions, uint256[] calldata items)
+    /// @dev Clear the caller's positions on `items`: shares of revealed outcomes pay 1 each; void
+    /// listings refund the caller's cost on them (once: the cost is deleted). Returns the number
+    /// of items that held a position (cleared now; repeats and empty items count for nothing).
+    function _settlePositions(uint64 round, uint256 itemCount, uint256[] calldata items)
         private
-        returns (uint256 payout, uint256 refund)
+        returns (uint256 payout, uint256 refund, uint256 cleared)
     {
         Listing[] storage ls = _listings[round];
         for (uint256 j; j < ls.length; ++j) {
@@ -510,8 +536,6 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         mapping(uint256 => uint256) storage pos = _shares[round][msg.sender];
         mapping(uint256 => uint256) storage lanes = _outcomes[round];
-        // slither-disable-next-line uninitialized-local: a counter, zero by default
-        uint256 cleared;
         for (uint256 i; i < items.length; ++i) {
             uint256 item = items[i];
             if (item >= itemCount) revert UnknownItem(round, item);
@@ -530,7 +554,6 @@ contract PredictionGame is IPredictionGame, Ownable {
         }
         // A void listing's items never got an outcome lane (lane 0): they pay nothing here and
         // their cost came back above, once per listing.
-        if (cleared != positions) revert IncompleteRedeem(round, msg.sender, positions, cleared);
     }
 
     // ================================================================ views

@@ -21,13 +21,23 @@ from operator_node.strategy import Plan, kelly_orders, to_belief_orders
 from protocol.chain import Chain, ContractReverted, Traded
 from protocol.chain.datasets import digest_of, listing_publications
 from protocol.chain.rounds import market_of
-from protocol.errors import HayekError
+from protocol.errors import ChainError, HayekError
 from protocol.market import MarketView, replay
 from protocol.records import from_fixed
 from protocol.store import BlobStore
 from protocol.store.localdb import write_status
 
 WAD = 10**18
+REDEEM_BATCH = 1_000  # items per redeem call (a call's gas grows with its items: ~6k each)
+
+
+class RedeemIncomplete(ChainError):
+    """Every held item was redeemed, yet the game still counts positions of this trader."""
+
+    def __init__(self, round: int, positions_left: int):
+        self.round = round
+        self.positions_left = positions_left
+        super().__init__(f"round {round}: redeem left {positions_left} positions uncleared")
 
 
 class Model(Protocol):
@@ -257,18 +267,45 @@ class OperatorNode:
         """Items with a position: executed orders of this trader's Traded events."""
         return sorted({o.item for t in self._my_trades_on_chain(round) for o in t.executed})
 
-    def redeem(self, round: int) -> int | None:
+    def _holds(self, round: int, item: int) -> bool:
+        return any(self.chain.game.shares_of(round, self.me, item))
+
+    def redeem_batches(self, round: int, batch: int = REDEEM_BATCH) -> list[list[int]]:
+        """The held items in fixed batches of `batch`, less the batches an earlier run already
+        redeemed (a redeem call clears its whole batch or nothing: the batch's first item tells)."""
+        items = self.held_items(round)
+        chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+        return [c for c in chunks if self._holds(round, c[0])]
+
+    def redeem(self, round: int, batch: int = REDEEM_BATCH) -> int | None:
+        """Redeem the round in batches of `batch` items; resumes after a restart from what the
+        contract still holds. Returns the round's total paid (None if nothing was left to do)."""
         if self.state.redemption(round) == "redeemed":
             return None
         g = self.chain.game
         tr = g.trader(round, self.me)
         if tr.redeemed:
-            self.state.mark_redeemed(round, 0, "recovered")
+            self.state.mark_redeemed(round, tr.payout_wad + tr.refund_wad, "recovered")
             return None
         if tr.cost_wad == 0 and tr.positions == 0:
             self.state.mark_redeemed(round, 0, "nothing")
             return None
-        receipt = g.redeem(self.account, round, self.held_items(round))
+        # A cancelled round refunds the whole cost in one call; a settled one pays per batch.
+        batches = [[]] if g.phase(round) == "cancelled" else self.redeem_batches(round, batch)
+        receipt = None
+        for n, items in enumerate(batches):
+            receipt = g.redeem(self.account, round, items)
+            if n + 1 < len(batches):
+                part = g.redeem_result_in(receipt)
+                self.say(f"round {round}: redeemed {len(items)} items for {part.amount_wad / WAD:.4f}")
+        if not g.trader(round, self.me).redeemed:
+            # Batches drawn from other events than the positions (never expected): sweep every item.
+            rest = [i for i in self.held_items(round) if self._holds(round, i)]
+            for i in range(0, len(rest), batch):
+                receipt = g.redeem(self.account, round, rest[i : i + batch])
+        left = g.trader(round, self.me)
+        if receipt is None or not left.redeemed:
+            raise RedeemIncomplete(round, left.positions)
         ev = g.redeemed_in(receipt)
         self.state.mark_redeemed(round, ev.amount_wad, receipt["transactionHash"].hex())
         self.say(f"round {round}: redeemed {ev.amount_wad / WAD:.4f}, profit {ev.profit_wad / WAD:+.4f}")

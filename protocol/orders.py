@@ -22,7 +22,8 @@ class InvalidOrder(InputError):
 
 @dataclass(frozen=True)
 class Order:
-    """Buy `shares_wad` shares of `outcome` on `item`, unless its price is above `limit_wad`."""
+    """Buy `shares_wad` shares of `outcome` on `item`, unless that costs more than `limit_wad` per
+    share on average (cost / shares rounded up above the limit: the contract skips the order)."""
 
     item: int
     outcome: int
@@ -38,6 +39,11 @@ class Order:
         if self.shares_wad == 0:
             raise InvalidOrder("shares_wad", 0, "must be positive")
         return self.item | self.outcome << 32 | self.shares_wad << 40 | self.limit_wad << 136
+
+    def within_limit(self, cost_wad: int) -> bool:
+        """Whether the contract fills this order at `cost_wad`: ceil(cost / shares) <= limit, i.e.
+        cost · 1e18 <= limit · shares; a filled order never costs more than shares · limit."""
+        return cost_wad * WAD <= self.limit_wad * self.shares_wad
 
     @classmethod
     def decode(cls, word: int) -> Order:

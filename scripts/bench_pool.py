@@ -6,6 +6,8 @@ revealed operator) + claim, in a 64-item round with 3 operators, divided by 64 (
 pool_gas_per_item_192: the same at 192 items; pool_settle_gas_per_operator: what one more
 operator adds to finalize, its scoring included. Beside it, LMSR's first 64-item trade per item
 (trade_gas_per_item_64_first) from scripts/bench.py's measurement on the same devnet.
+game_bytecode_bytes / pool_bytecode_bytes: the deployed code size of PredictionGame and SealedPool
+(EIP-170 limit 24,576).
 """
 
 from __future__ import annotations
@@ -45,12 +47,15 @@ def main() -> int:
             three = _gas_round(sg, 3, score_txs=False)
             one = _gas_round(sg, 1, score_txs=False)
             big = _gas_round(sg, 3, score_txs=False, items=192)
+        size = {n: len(sg.chain.w3.eth.get_code(sg.deployment.addresses[n])) for n in ("PredictionGame", "SealedPool")}
     out = {
         "pool_gas_per_item_64": round(three["per_item"], 1),
         "pool_gas_per_item_192": round(big["per_item"], 1),
         "pool_settle_gas_per_operator": round((three["gas"]["finalize"][0] - one["gas"]["finalize"][0]) / 2, 1),
         "pool_gas_per_operator_64": {k: round(v) for k, v in three["share"].items()},
         "trade_gas_per_item_64_first": round(lmsr["trade_gas_per_item_64_first"], 1),
+        "game_bytecode_bytes": size["PredictionGame"],
+        "pool_bytecode_bytes": size["SealedPool"],
     }
     merge_results(out)
     for k, v in out.items():

@@ -15,7 +15,19 @@ pragma solidity ^0.8.28;
 ///
 /// Order encoding (one uint256 per item), low bits first:
 ///   [0, 32) item id · [32, 40) outcome · [40, 136) shares (wad) · [136, 200) limit price (wad).
-/// An order whose outcome price before the trade is above its limit is skipped, not reverted.
+/// An order whose average price, cost / shares rounded up, is above its limit is skipped, not
+/// reverted: an executed order never costs more than shares × limit, however the price moved
+/// before it (what a sandwich can take from one order is bounded by its limit).
+///
+/// Sealed rounds: `openRound(0, 0, ...)` opens a round without LMSR markets (the market of a
+/// pool game is the separate SealedPool, which reads this round's committee, listings and
+/// labels). Listing reserves no subsidy (only the quota bounds it), `trade` reverts with
+/// NoLmsrMarket, and reveal, settle, redeem and cancelRound run as usual with nothing to pay.
+///
+/// Redeem is callable in batches: each call clears the positions on the items given and pays
+/// them (void-listing refunds come with the first call); the call that clears the last
+/// position marks the trader redeemed, records the round's profit in the model registry and
+/// emits Redeemed with the totals; earlier calls emit RedeemedPart.
 /// Belief encoding (one uint256 per item): K probabilities (wad) in 64-bit lanes, outcome 0 lowest.
 interface IPredictionGame {
     enum Status {
@@ -69,8 +81,10 @@ interface IPredictionGame {
     struct Trader {
         bytes32 modelHash; // fixed by the first trade of the round
         uint128 costWad;
-        uint32 positions; // items with a non-zero position
-        bool redeemed;
+        uint32 positions; // items with a non-zero position (redeem clears them)
+        bool redeemed; // the last position was cleared: profit recorded, Redeemed emitted
+        uint128 payoutWad; // paid by redeem so far for revealed outcomes
+        uint128 refundWad; // refunded by redeem so far (void listings, or the whole cost if cancelled)
     }
 
     // ---------------------------------------------------------------- errors
@@ -93,7 +107,9 @@ interface IPredictionGame {
     /// @param revealSecs Length of the reveal phase given (seconds).
     error InvalidDeadlines(uint64 listingSecs, uint64 tradingSecs, uint64 revealSecs);
     /// @notice Raised by `openRound` when the subsidy cannot cover even one item's worst-case
-    /// market-maker loss, LMSR.maxLossUp(liquidityWad, K) = b ln K rounded up.
+    /// market-maker loss, LMSR.maxLossUp(liquidityWad, K) = b ln K rounded up. (A zero liquidity
+    /// with a non-zero subsidy, or a liquidity outside LMSR's range, reverts LiquidityOutOfRange
+    /// first; subsidy and liquidity both 0 open a sealed round.)
     /// @param subsidyWad The subsidy given (wad).
     /// @param perItemWad The worst-case loss of one item's market (wad).
     error SubsidyTooSmall(uint256 subsidyWad, uint256 perItemWad);
@@ -153,6 +169,10 @@ interface IPredictionGame {
     /// @param round The round.
     /// @param tradingEnds The trading deadline (unix timestamp, seconds).
     error TradingClosed(uint64 round, uint64 tradingEnds);
+    /// @notice Raised by `trade` in a sealed round (opened with liquidity 0 and subsidy 0): it
+    /// has no LMSR market; its market, if any, is the SealedPool.
+    /// @param round The round.
+    error NoLmsrMarket(uint64 round);
     /// @notice Raised by `trade` when the caller holds a seat on the round's committee.
     /// @param round The round.
     /// @param trader The caller.
@@ -239,17 +259,11 @@ interface IPredictionGame {
     /// @param round The round.
     /// @param status The round's status.
     error NotSettled(uint64 round, Status status);
-    /// @notice Raised by `redeem` when the caller already redeemed in this round.
+    /// @notice Raised by `redeem` when the caller's redemption in this round is complete (its
+    /// last position was cleared, or the round was cancelled and its cost refunded).
     /// @param round The round.
     /// @param trader The caller.
     error AlreadyRedeemed(uint64 round, address trader);
-    /// @notice Raised by `redeem` on a settled round when `items` does not cover every item the
-    /// caller holds a position on (items without a position and repeats count for nothing).
-    /// @param round The round.
-    /// @param trader The caller.
-    /// @param positions The number of items the caller holds a position on.
-    /// @param redeemed The number of those items found in `items`.
-    error IncompleteRedeem(uint64 round, address trader, uint256 positions, uint256 redeemed);
 
     // ---------------------------------------------------------------- events
     /// @notice Round `round` opened and was funded by governance; its deadlines are fixed.
@@ -346,8 +360,10 @@ interface IPredictionGame {
     /// @param round The round.
     /// @param treasuryReturnWad The whole subsidy, sent back to the treasury (wad).
     event RoundCancelled(uint64 indexed round, uint256 treasuryReturnWad);
-    /// @notice `trader` redeemed: `payoutWad` from revealed items, `refundWad` from void ones;
-    /// `profitWad` = payout + refund - cost is the realised profit of `modelHash` in `round`.
+    /// @notice `trader` redeemed its last position (the final `redeem` call of the round): the
+    /// totals over all its redeem calls, `payoutWad` from revealed items, `refundWad` from void
+    /// ones; `profitWad` = payout + refund - cost is the realised profit of `modelHash` in
+    /// `round`, recorded once in the model registry.
     /// @param round The round.
     /// @param trader The caller.
     /// @param modelHash The model fixed by the trader's first trade of the round (zero if none).
@@ -364,9 +380,19 @@ interface IPredictionGame {
         uint256 refundWad,
         int256 profitWad
     );
+    /// @notice A `redeem` call that left positions to clear: what this call paid.
+    /// @param round The round.
+    /// @param trader The caller.
+    /// @param payoutWad This call's shares of revealed outcomes (wad).
+    /// @param refundWad This call's refunds of void listings' costs (wad; only the first call has any).
+    /// @param positionsLeft Items the caller still holds a position on.
+    event RedeemedPart(
+        uint64 indexed round, address indexed trader, uint256 payoutWad, uint256 refundWad, uint256 positionsLeft
+    );
 
     // ---------------------------------------------------------------- actions
     /// @notice Open and fund the next round (governance). Pulls `subsidyWad` from the caller.
+    /// (0, 0) for subsidy and liquidity opens a sealed round, without LMSR markets.
     function openRound(uint256 subsidyWad, uint256 liquidityWad, uint64 listingSecs, uint64 tradingSecs, uint64 revealSecs)
         external
         returns (uint64 round);
@@ -393,7 +419,8 @@ interface IPredictionGame {
     function settle(uint64 round) external;
     /// @notice Cancel an open round (governance): the subsidy returns, traders redeem their cost.
     function cancelRound(uint64 round) external;
-    /// @notice Redeem every position of the caller in `round`: pass all items it holds.
+    /// @notice Redeem the caller's positions on `items` in `round` (any batch; items without a
+    /// position pay nothing). The call that clears the last position completes the redemption.
     function redeem(uint64 round, uint256[] calldata items) external returns (uint256 amountWad);
 
     // ---------------------------------------------------------------- views

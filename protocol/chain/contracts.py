@@ -15,7 +15,7 @@ from web3.types import TxReceipt
 
 from protocol.chain.deployment import Deployment
 from protocol.chain.devnet import advance_time, mine
-from protocol.chain.views import PHASES, Listing, ModelRecord, Redeemed, RoundInfo, Traded, Trader
+from protocol.chain.views import PHASES, Listing, ModelRecord, Redeemed, RedeemedPart, RoundInfo, Traded, Trader
 from protocol.errors import ChainError, MissingSetup
 from protocol.orders import Order
 
@@ -32,6 +32,7 @@ __all__ = [
     "ModelRegistry",
     "PredictionGame",
     "Redeemed",
+    "RedeemedPart",
     "RoundInfo",
     "Token",
     "Traded",
@@ -293,6 +294,8 @@ class PredictionGame(Bound):
         trading_secs: int,
         reveal_secs: int,
     ) -> int:
+        """Open and fund the next round; subsidy 0 with liquidity 0 opens a sealed round (no LMSR
+        market: `trade` reverts NoLmsrMarket; a pool game's SealedPool is its market)."""
         r = self.send(governance, "openRound", subsidy_wad, liquidity_wad, listing_secs, trading_secs, reveal_secs)
         return int(self.events(r, "RoundOpened")[0]["round"])
 
@@ -335,6 +338,8 @@ class PredictionGame(Bound):
         return self.send(governance, "cancelRound", round)
 
     def redeem(self, trader: LocalAccount, round: int, items: Sequence[int]) -> TxReceipt:
+        """Clear the trader's positions on `items` (one batch). The call that clears its last
+        position emits Redeemed (the round's totals); earlier ones emit RedeemedPart."""
         return self.send(trader, "redeem", round, list(items))
 
     # ---------------------------------------------------------------- views
@@ -390,13 +395,25 @@ class PredictionGame(Bound):
         filters = {"round": round} | ({"trader": trader} if trader is not None else {})
         return [Redeemed.decode(e, e["blockNumber"]) for e in self.logs("Redeemed", from_block=from_block, **filters)]
 
+    def redeemed_parts(self, round: int, from_block: int, trader: str | None = None) -> list[RedeemedPart]:
+        """The round's RedeemedPart events (partial redeem calls; of `trader` only, when given), oldest first."""
+        filters = {"round": round} | ({"trader": trader} if trader is not None else {})
+        logs = self.logs("RedeemedPart", from_block=from_block, **filters)
+        return [RedeemedPart.decode(e, e["blockNumber"]) for e in logs]
+
     def traded_in(self, receipt: TxReceipt) -> Traded:
         """The Traded event of a `trade` transaction."""
         return Traded.decode(self._one(receipt, "Traded"), int(receipt["blockNumber"]))
 
     def redeemed_in(self, receipt: TxReceipt) -> Redeemed:
-        """The Redeemed event of a `redeem` transaction."""
+        """The Redeemed event of a trader's last `redeem` transaction of a round (EventMissing for a partial one)."""
         return Redeemed.decode(self._one(receipt, "Redeemed"), int(receipt["blockNumber"]))
+
+    def redeem_result_in(self, receipt: TxReceipt) -> Redeemed | RedeemedPart:
+        """What a `redeem` transaction emitted: Redeemed if it was the last call, else RedeemedPart."""
+        if self.events(receipt, "Redeemed"):
+            return self.redeemed_in(receipt)
+        return RedeemedPart.decode(self._one(receipt, "RedeemedPart"), int(receipt["blockNumber"]))
 
     def _one(self, receipt: TxReceipt, name: str) -> dict[str, Any]:
         evs = self.events(receipt, name)

@@ -44,6 +44,12 @@ class RoundInfo:
     paid_out_wad: int
     treasury_return_wad: int
 
+    @property
+    def sealed(self) -> bool:
+        """A round opened with liquidity 0 (and subsidy 0): no LMSR market, `trade` reverts
+        NoLmsrMarket, listing is bounded by the quota only; a pool game's SealedPool is its market."""
+        return self.liquidity_wad == 0
+
     def start_of(self, phase: str) -> int:
         """When `phase` ('trading', 'revealing' or 'settleable') begins: the previous one's end."""
         return {"trading": self.listing_ends, "revealing": self.trading_ends, "settleable": self.reveal_ends}[phase]
@@ -122,23 +128,25 @@ class Listing:
 
 @dataclass(frozen=True)
 class Trader:
-    """`PredictionGame.traderOf`: a trader's model, total cost and positions in a round."""
+    """`PredictionGame.traderOf`: a trader's model, total cost, positions and redemption in a round."""
 
     model_hash: bytes
     cost_wad: int
-    positions: int  # items with a non-zero position
-    redeemed: bool
+    positions: int  # items with a non-zero position (each redeem call clears some)
+    redeemed: bool  # the last position was cleared: profit recorded, Redeemed emitted
+    payout_wad: int = 0  # paid by redeem calls so far for revealed outcomes
+    refund_wad: int = 0  # refunded by redeem calls so far
 
     @classmethod
     def decode(cls, row: Sequence[Any]) -> Trader:
-        h, cost, positions, redeemed = row
-        return cls(bytes(h), int(cost), int(positions), bool(redeemed))
+        h, cost, positions, redeemed, payout, refund = row
+        return cls(bytes(h), int(cost), int(positions), bool(redeemed), int(payout), int(refund))
 
 
 @dataclass(frozen=True)
 class Traded:
     """A `Traded` event: every submitted order (in order) with its belief word, and the bitmap
-    of the orders the contract skipped because their limit price was passed."""
+    of the orders the contract skipped (average price above the order's limit, or a void listing)."""
 
     round: int
     trader: str
@@ -163,7 +171,7 @@ class Traded:
         )
 
     def skipped(self, n: int) -> bool:
-        """Whether orders[n] was skipped (its limit price was passed when the trade ran)."""
+        """Whether orders[n] was skipped (it would have cost more than its limit per share, or its listing was void)."""
         return bool((self.skipped_bitmap[n >> 8] >> (n & 255)) & 1)
 
     @property
@@ -178,7 +186,8 @@ class Traded:
 
 @dataclass(frozen=True)
 class Redeemed:
-    """A `Redeemed` event: what a trader got back for a round, and its model's profit."""
+    """A `Redeemed` event, emitted by a trader's last `redeem` call of a round (the one that clears
+    its last position): the totals it got back over all its calls, and its model's profit."""
 
     round: int
     trader: str
@@ -197,6 +206,33 @@ class Redeemed:
             int(args["payoutWad"]),
             int(args["refundWad"]),
             int(args["profitWad"]),
+            block_number,
+        )
+
+    @property
+    def amount_wad(self) -> int:
+        return self.payout_wad + self.refund_wad
+
+
+@dataclass(frozen=True)
+class RedeemedPart:
+    """A `RedeemedPart` event: a `redeem` call that left positions to clear, and what it paid."""
+
+    round: int
+    trader: str
+    payout_wad: int
+    refund_wad: int
+    positions_left: int
+    block_number: int | None = None
+
+    @classmethod
+    def decode(cls, args: Mapping[str, Any], block_number: int | None = None) -> RedeemedPart:
+        return cls(
+            int(args["round"]),
+            str(args["trader"]),
+            int(args["payoutWad"]),
+            int(args["refundWad"]),
+            int(args["positionsLeft"]),
             block_number,
         )
 

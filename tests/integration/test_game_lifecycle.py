@@ -90,7 +90,7 @@ def test_full_round_pays_realised_outcomes_and_records_profit_per_model(game: De
     assert game.chain.token.balance_of(game.deployment.addresses["PredictionGame"]) == 0
 
 
-def test_trade_skips_items_past_their_limit_price(game: DevGame) -> None:
+def test_trade_skips_orders_whose_average_price_passes_their_limit(game: DevGame) -> None:
     rnd, listings = open_and_list(game, per_member=2)
     g = game.chain.game
     a, b = game.traders[0], game.traders[1]
@@ -100,14 +100,17 @@ def test_trade_skips_items_past_their_limit_price(game: DevGame) -> None:
     # a front-runs item0, pushing outcome 1 far above 0.6.
     g.trade(a, rnd, ha, [Order(item0, 1, 3 * WAD)], [belief_from_floats([0.1, 0.9])], 10**30)
     q_before = g.quantities(rnd, item0)
-    orders = [Order(item0, 1, WAD, limit_wad=6 * WAD // 10), Order(item1, 1, WAD, 6 * WAD // 10)]
+    # b's orders may pay at most 0.6 per share on average: a tenth of a share on the fresh item1
+    # costs ~0.525 each; on item0 the price is already ~0.998.
+    orders = [Order(item0, 1, WAD, limit_wad=6 * WAD // 10), Order(item1, 1, WAD // 10, 6 * WAD // 10)]
     receipt = g.trade(b, rnd, hb, orders, [belief_from_floats([0.4, 0.6])] * 2, 10**30)
     ev = g.traded_in(receipt)
     assert ev.skipped_bitmap == (0b01,)
     assert [ev.skipped(n) for n in range(2)] == [True, False] and ev.executed == [ev.orders[1]]
     assert g.quantities(rnd, item0) == q_before
-    assert g.quantities(rnd, item1) == [0, WAD]
-    assert g.shares_of(rnd, b.address, item1) == [0, WAD]
+    assert g.quantities(rnd, item1) == [0, WAD // 10]
+    assert g.shares_of(rnd, b.address, item1) == [0, WAD // 10]
+    assert ev.cost_wad * WAD <= (WAD // 10) * (6 * WAD // 10)  # within its limit per share
 
 
 def test_unrevealed_listing_is_voided_refunds_net_cost_and_slashes_bond(game: DevGame) -> None:

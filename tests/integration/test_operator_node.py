@@ -13,7 +13,7 @@ from eth_utils import keccak
 from operator_node.node import OperatorConfig, OperatorNode
 from operator_node.strategy import Plan
 from protocol.chain.devkit import DevGame
-from protocol.orders import Order
+from protocol.orders import Order, belief_from_floats
 from protocol.store import StoreClient
 from tests.integration.test_community_node import make_nodes
 
@@ -143,3 +143,45 @@ def test_operator_trades_restarts_without_double_trades_and_redeems_once(
     assert record.endpoint.startswith("http://127.0.0.1:0/models/0x")
     assert moved.sync_endpoints() == 1 and moved.sync_endpoints() == 0
     assert game.chain.models.model(model_hash).endpoint == f"http://127.0.0.1:9999/models/0x{model_hash.hex()}"
+
+
+def test_operator_redeems_in_batches_and_resumes_after_a_restart(game: DevGame, store_url: str, tmp_path: Path) -> None:
+    """More positions than one batch: the node redeems in several calls; killed after the first,
+    a restarted node sends only the batches still holding positions and gets the same total."""
+    import random
+
+    store = StoreClient(store_url)
+    rnd = game.open_round(WAD // 2, items=24)
+    rng = random.Random(4)
+    listings = [game.list_random(rnd, m, 8, rng) for m in game.elect(rnd)]
+    trader = game.traders[0]
+    pipeline = FixedPipeline([0.3, -0.2, 0.1], store)
+    cfg = OperatorConfig(home=tmp_path / "op", bankroll_fraction=0.1)
+    op = OperatorNode(cfg, trader, game.chain, store, pipeline)
+    model_hash = op.model_for(rnd).model_hash  # registered before listing ends
+    game.to_phase(rnd, "trading")
+    g = game.chain.game
+    items = [i for lst in listings for i in lst.items]
+    orders = [Order(i, i % 2, WAD // 4) for i in items]
+    g.trade(trader, rnd, model_hash, orders, [belief_from_floats([0.5, 0.5])] * len(orders), 10**30)
+    cost = g.trader(rnd, trader.address).cost_wad
+    game.to_phase(rnd, "revealing")
+    for lst in listings:
+        game.reveal(lst)
+    game.to_phase(rnd, "settleable")
+    g.settle(game.governance, rnd)
+    expected = sum(WAD // 4 for lst in listings for i, lab in zip(lst.items, lst.labels) if lab == i % 2)
+
+    batches = op.redeem_batches(rnd, batch=7)
+    assert [len(b) for b in batches] == [7, 7, 7, 3]
+    before = game.chain.token.balance_of(trader.address)
+    g.redeem(trader, rnd, batches[0])  # the first batch landed; then the node died
+    op.state.close()
+    restarted = OperatorNode(cfg, trader, game.chain, store, pipeline)
+    assert restarted.redeem_batches(rnd, batch=7) == batches[1:]
+    total = restarted.redeem(rnd, batch=7)
+    assert total == expected == game.chain.token.balance_of(trader.address) - before
+    assert g.trader(rnd, trader.address).redeemed
+    record = game.chain.models.model(model_hash)
+    assert (record.cumulative_profit_wad, record.rounds_traded) == (expected - cost, 1)
+    assert restarted.redeem(rnd) is None  # already recorded as redeemed

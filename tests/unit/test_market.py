@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from operator_node.state import OperatorState
 from operator_node.strategy import Plan, kelly_orders, max_cost
 from protocol import lmsr
-from protocol.chain.views import Listing, RoundInfo, Traded
+from protocol.chain.views import Listing, Redeemed, RedeemedPart, RoundInfo, Traded, Trader
 from protocol.market import MarketView, replay
 from protocol.orders import Order, belief_from_floats
 
@@ -104,5 +104,27 @@ def test_round_info_and_listing_views() -> None:
     info = RoundInfo.decode([10, 20, 30, 5, B, 7 * WAD, WAD, 12, 3, 2, True, 1, 2, 3, 4])
     assert info.status == "settled" and info.liquidity_wad == B and info.item_count == 12
     assert [info.start_of(ph) for ph in ("trading", "revealing", "settleable")] == [10, 20, 30]
+    assert not info.sealed
+    assert RoundInfo.decode([10, 20, 30, 5, 0, 0, 0, 12, 3, 1, True, 0, 0, 0, 0]).sealed
     lst = Listing.decode([ALICE, 4, 3, False, True, b"\x02" * 32, b"\x03" * 32, 9, 0])
     assert list(lst.items) == [4, 5, 6] and lst.voided and lst.items_root == b"\x02" * 32
+
+
+def test_trader_and_redeem_event_views() -> None:
+    tr = Trader.decode([b"\x01" * 32, 5 * WAD, 40, False, 2 * WAD, WAD])
+    assert (tr.positions, tr.redeemed, tr.payout_wad, tr.refund_wad) == (40, False, 2 * WAD, WAD)
+    part = RedeemedPart.decode({"round": 3, "trader": ALICE, "payoutWad": 2, "refundWad": 1, "positionsLeft": 7}, 9)
+    assert (part.amount_wad, part.positions_left, part.block_number) == (3, 7, 9)
+    ev = Redeemed.decode(
+        {"round": 3, "trader": ALICE, "modelHash": b"\x01" * 32, "payoutWad": 5, "refundWad": 1, "profitWad": -4}
+    )
+    assert (ev.amount_wad, ev.profit_wad) == (6, -4)
+
+
+def test_an_order_fills_while_its_average_price_is_within_its_limit() -> None:
+    o = Order(0, 1, 3 * WAD, limit_wad=WAD // 2)
+    assert o.within_limit(3 * WAD // 2)  # exactly 0.5 per share
+    assert not o.within_limit(3 * WAD // 2 + 1)  # ceil(cost / shares) = 0.5 + 1 wei
+    odd = Order(0, 1, 3, limit_wad=WAD // 3)  # the contract's test: cost · 1e18 <= limit · shares
+    assert odd.within_limit(0) and not odd.within_limit(1)
+    assert Order(0, 0, 7).within_limit(7)  # the default limit, 1 per share, never binds

@@ -86,7 +86,7 @@ def test_kelly_orders_rebalance_an_over_exposed_position() -> None:
     plan = kelly_orders({0: q}, {0: p}, WAD, b, held={0: [0, h1]}, spent={0: WAD - cash})
     (o,) = plan.orders
     assert o.outcome == 0
-    assert lmsr.prices(q, b)[0] <= o.limit_wad / WAD  # the limit lets the order through
+    assert o.within_limit(lmsr.quote(q, 0, o.shares_wad, b)[0])  # its average price is within the limit
 
     def elw(x0: int) -> float:
         rest = cash - (lmsr.quote(q, 0, x0, b)[0] if x0 else 0)
@@ -103,3 +103,29 @@ def test_kelly_orders_plan_only_the_unspent_share_of_an_item() -> None:
     q = {0: [0, 0], 1: [0, 0]}
     plan = kelly_orders(q, beliefs, 2 * WAD, b, held={0: [0, 0], 1: [0, 0]}, spent={0: WAD})
     assert [o.item for o in plan.orders] == [1]  # item 0's share is spent already
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p1=st.floats(0.03, 0.97),
+    q0=st.integers(0, 3 * WAD),
+    q1=st.integers(0, 3 * WAD),
+    bankroll=st.integers(WAD // 100, 20 * WAD),
+    b=st.sampled_from([WAD // 10, WAD // 2, 2 * WAD]),
+    h0=st.integers(0, 2 * WAD),
+    h1=st.integers(0, 2 * WAD),
+)
+def test_undisturbed_plans_fill_within_their_limits(p1, q0, q1, bankroll, b, h0, h1) -> None:
+    """The contract skips an order whose average price (cost / shares, rounded up) is above its
+    limit: a plan executed on the quantities it was made on is never skipped (Kelly stops below
+    the price up to which a share is worth buying, and to_belief stops at the belief)."""
+    q, p = [q0, q1], [1 - p1, p1]
+    for held in (None, {0: [h0, h1]}):
+        for plan in (
+            kelly_orders({0: q}, {0: p}, bankroll, b, held=held),
+            to_belief_orders({0: q}, {0: p}, bankroll, b),
+        ):
+            for o in plan.orders:
+                cost = lmsr.quote(q, o.outcome, o.shares_wad, b)[0]
+                assert o.within_limit(cost), (o, cost)
+                assert cost <= o.shares_wad * o.limit_wad // WAD
