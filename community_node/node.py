@@ -144,9 +144,11 @@ class CommunityNode:
     def _listable(self, round: int) -> int:
         g = self.chain.game
         info = g.round_info(round)
+        quota = int(g.call("maxItemsPerMember"))
+        if info.liquidity_wad == 0:  # a sealed round (pool market): listing reserves no LMSR subsidy
+            return int(min(self.cfg.listing_size, quota))
         per_item = lmsr.max_loss_up(info.liquidity_wad, g.outcome_count())
         room = (info.subsidy_wad - info.reserved_wad) // per_item
-        quota = int(g.call("maxItemsPerMember"))
         return int(min(self.cfg.listing_size, quota, room))
 
     def list_for(self, round: int) -> None:

@@ -674,4 +674,4 @@ def test_report_pool_gas_per_item_64(sg):
         f" per item {big['per_item']:.0f}"
     )
     assert together["per_item"] < apart["per_item"]
-    assert together["per_item"] < 6_000
+    assert together["per_item"] < 6_500  # 6,124 with the claim's profit record in the ModelRegistry (~35k)
