@@ -15,8 +15,9 @@ from hayek.demo import Demo, DemoConfig
 pytestmark = pytest.mark.integration
 
 
-def play(tmp_path: Path, faults: bool) -> tuple[Demo, dict]:
+def play(tmp_path: Path, faults: bool, market: str) -> tuple[Demo, dict]:
     cfg = DemoConfig(
+        market=market,
         workdir=tmp_path / "demo",
         members=3,
         operators=2,
@@ -62,22 +63,40 @@ def check_game(demo: Demo, summary: dict) -> None:
         ]
         assert len(per_round) == model["rounds_traded"] == 1
         assert abs(per_round[0] - model["cumulative_profit"]) < 1e-9
-    # Every operator redeemed: nothing is owed by the game any more.
+    # Every operator redeemed or claimed: nothing is owed by the game or the pool any more.
     assert onchain["game_balance"] == 0
+    assert onchain["pool_balance"] == (0 if demo.cfg.market == "pool" else None)
+    # The figures per round, for either market: every model scored on the revealed labels, its money.
+    for s in summary["rounds"]:
+        assert s["market"] == demo.cfg.market
+        assert {m["operator"] for m in s["models"]} == {0, 1}
+        for m in s["models"]:
+            assert m["log_loss"] is not None and m["stake"] > 0
+            assert abs(m["payout"] - m["stake"] - m["profit"]) < 1e-9
+        for key in ("market_log_loss", "average_model_log_loss", "hedge_log_loss"):
+            assert 0 < s[key] < 5.3  # clipped at 0.005: at most ln 200
+        assert s["first_mover_profit_share"] is None or isinstance(s["first_mover_profit_share"], float)
     inf = summary["inference"]
     assert inf["verified_offchain"] is True and inf["verified_onchain"] is True
     assert 0.0 <= inf["output"][1] <= 1.0
 
 
-def test_short_game_settles_attributes_profit_and_ends_with_verified_inference(tmp_path: Path) -> None:
-    demo, summary = play(tmp_path, faults=False)
+def test_short_pool_game_settles_ranks_models_and_ends_with_verified_inference(tmp_path: Path) -> None:
+    demo, summary = play(tmp_path, faults=False, market="pool")
     check_game(demo, summary)
+    # The sealed pool: profit per stake ranks the two models by log loss in every round where they differ.
+    for s in summary["rounds"]:
+        a, b = s["models"]
+        if abs(a["log_loss"] - b["log_loss"]) > 1e-9:
+            assert s["profit_rank_spearman"] == -1.0
+            better, worse = (a, b) if a["log_loss"] < b["log_loss"] else (b, a)
+            assert better["profit"] / better["stake"] > worse["profit"] / worse["stake"]
     assert all(s["voided_items"] == 0 for s in summary["rounds"])
     assert all(Path(p).exists() for p in summary["plots"])
 
 
-def test_game_survives_a_silent_member_and_restarted_nodes(tmp_path: Path) -> None:
-    demo, summary = play(tmp_path, faults=True)
+def test_lmsr_game_survives_a_silent_member_and_restarted_nodes(tmp_path: Path) -> None:
+    demo, summary = play(tmp_path, faults=True, market="lmsr")  # the other market type, end to end
     check_game(demo, summary)
     r2 = summary["rounds"][1]
     # The faults really happened: a member offline through the reveal, a member node and an
