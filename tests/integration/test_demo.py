@@ -88,7 +88,7 @@ def test_short_pool_game_settles_ranks_models_and_ends_with_verified_inference(t
     for s in summary["rounds"]:
         a, b = s["models"]
         if abs(a["log_loss"] - b["log_loss"]) > 1e-9:
-            assert s["profit_rank_spearman"] == -1.0
+            assert s["profit_rank_spearman"] == pytest.approx(-1.0)
             better, worse = (a, b) if a["log_loss"] < b["log_loss"] else (b, a)
             assert better["profit"] / better["stake"] > worse["profit"] / worse["stake"]
     assert all(s["voided_items"] == 0 for s in summary["rounds"])
