@@ -183,6 +183,9 @@ class PoolTrader:
             self.node.state.mark_commit(row.round, "committed", "recovered")
             return
         c = commitment(row.round, self.node.me, row.model_hash, row.forecasts, row.salt)
+        token = self.node.chain.token
+        if token.allowance(self.node.me, self.pool.address) < row.stake_wad:
+            token.approve(self.node.account, self.pool.address, row.stake_wad)  # this stake only, never more
         try:
             receipt = self.pool.commit(self.node.account, row.round, row.model_hash, c, row.stake_wad)
         except ContractReverted as e:

@@ -219,6 +219,9 @@ class Token(Bound):
     def balance_of(self, who: str) -> int:
         return int(self.call("balanceOf", who))
 
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self.call("allowance", owner, spender))
+
     def approve(self, account: LocalAccount, spender: str, amount: int = 2**256 - 1) -> TxReceipt:
         return self.send(account, "approve", spender, amount)
 
