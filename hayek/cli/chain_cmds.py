@@ -19,6 +19,7 @@ from protocol.chain import Chain, Deployment, Devnet, GameParams, SealedParams, 
 from protocol.chain import deploy as deploy_contracts
 from protocol.chain.rounds import MARKETS, market_of, round_subsidy
 from protocol.chain.rounds import open_round as open_market_round
+from protocol.chain.sealed import SealedPool
 from protocol.errors import InvalidOption, MissingSetup
 
 WAD = 10**18
@@ -134,7 +135,8 @@ def deploy(
 @click.option("--round", "round_", type=int, default=None, help="default: the latest round")
 @click.option("--address", default=None, help="show this account's position and profit")
 def status(deployment: Path, round_: int | None, address: str | None) -> None:
-    """Show a round's phase, deadlines and, for --address, its trades and redemption."""
+    """Show a round's phase, deadlines, its market (the pool's commits and reveals) and, for
+    --address, that operator's commit and claim (pool) or trades and redemption (LMSR)."""
     dep = Deployment.load(deployment)
     chain = Chain(dep.rpc_url, dep)
     g = chain.game
@@ -162,7 +164,28 @@ def status(deployment: Path, round_: int | None, address: str | None) -> None:
     ):
         t.add_row(k, f"{wad / WAD:,.4f}")
     t.add_row("committee", "\n".join(g.committee(rnd)) or "-")
-    if address:
+    market = market_of(dep)
+    t.add_row("market", market)
+    if market == "pool":
+        pool = SealedPool.of(chain)
+        st = pool.round_state(rnd)
+        ce = pool.commit_ends(rnd)
+        t.add_row("pool", st.status)
+        t.add_row("commitEnds", f"{ce} ({ce - now:+d} s)" if ce else "-")
+        t.add_row("pool subsidy", f"{st.subsidy_wad / WAD:,.4f}")
+        t.add_row(
+            "pool stakes", f"{st.stake_wad / WAD:,.4f} ({st.operator_count} commits, {st.revealed_count} revealed)"
+        )
+        if st.status == "finalized":
+            t.add_row("pool refund", f"{st.refund_wad / WAD:,.4f}")
+    if address and market == "pool":
+        o = SealedPool.of(chain).operator_state(rnd, address)
+        t.add_row("model", "0x" + o.model_hash.hex() if o.committed else "-")
+        t.add_row("stake", f"{o.stake_wad / WAD:,.4f}")
+        t.add_row("revealed", str(o.revealed))
+        t.add_row("payout", f"{o.payout_wad / WAD:,.4f} (+ excess {o.excess_wad / WAD:,.4f})")
+        t.add_row("claimed", str(o.claimed))
+    elif address:
         tr = g.trader(rnd, address)
         t.add_row("model", "0x" + tr.model_hash.hex())
         t.add_row("cost", f"{tr.cost_wad / WAD:,.4f}")
