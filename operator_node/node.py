@@ -327,6 +327,8 @@ class OperatorNode:
             self.model_for(current)
         elif self.pool is not None:
             self.pool.step(current, phase, status)
+        elif phase == "trading" and self.terms(current).liquidity_wad == 0:
+            status["market_events"] = 0  # a sealed round in an LMSR game: no market to trade on
         elif phase == "trading":
             if self.state.model(current) is not None:  # registered before listing ended
                 sent, view = self.trade(current)
