@@ -269,7 +269,6 @@ contract SealedPool is ISealedPool, Ownable {
         amountWad = excess + payout;
         emit Claimed(round, msg.sender, c.modelHash, stake, excess, payout, c.scoreWad);
         // The registry's profit record (information only: models are ranked by their scores).
-        // slither-disable-next-line reentrancy-events: models is the immutable, trusted registry; claimed set before
         if (status == Status.Finalized) models.recordProfit(c.modelHash, round, int256(amountWad) - int256(stake));
         if (amountWad != 0) token.safeTransfer(msg.sender, amountWad);
     }

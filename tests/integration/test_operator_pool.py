@@ -118,3 +118,18 @@ def test_operators_commit_reveal_after_a_restart_and_claim_in_a_pool_round(
     # Conservation: the pool holds nothing once everyone claimed (the refund went to the treasury).
     assert game.chain.token.balance_of(pool.address) == 0
     assert state.refund_wad + sum(c.amount_wad for c in claims.values()) == state.subsidy_wad + state.stake_wad
+
+
+def test_only_the_game_and_the_pool_record_profit_and_the_pool_is_set_once(pool_game: DevGame) -> None:
+    from protocol.chain import ContractReverted
+
+    models, gov = pool_game.chain.models, pool_game.governance
+    stranger = pool_game.traders[2]
+    pool = SealedPool.of(pool_game.chain)
+    assert str(models.call("pool")) == pool.address
+    with pytest.raises(ContractReverted) as e:
+        models.send(stranger, "recordProfit", b"\1" * 32, 1, 10**30)
+    assert e.value.error == "OnlyGame"
+    with pytest.raises(ContractReverted) as e:
+        models.send(gov, "setPool", stranger.address)
+    assert e.value.error == "PoolAlreadySet" and e.value.args_["pool"] == pool.address
