@@ -21,6 +21,7 @@ from operator_node.client import query_and_verify
 from operator_node.flower import APP_DIR, SuperLink, fab_hash
 from operator_node.node import OperatorConfig, OperatorNode
 from operator_node.pipeline import FlowerZkPipeline, TrainingSpec
+from operator_node.sealed_items import SealedItems
 from operator_node.service import create_app
 from operator_node.zk.prover import ZkProver
 from operator_node.zk.srs import devnet_srs
@@ -97,9 +98,17 @@ def test_flower_trained_zk_model_trades_and_serves_verified_inference(
 
         # Proved inference, verified against the registered artifacts.
         # The service answers for the operator's models at the endpoint registered per model hash.
-        app = create_app(None, game.chain, store, models={model.model_hash: model.prover}.get)
+        sealed = SealedItems()  # what the node keeps current: the round's listed items until its market closes
+        listed = [0.9, 0.4, -1.3]
+        sealed.update(rnd + 1, 2**40, [7], [listed])
+        app = create_app(None, game.chain, store, models={model.model_hash: model.prover}.get, sealed=sealed.check)
         stack.callback(lambda s: setattr(s, "should_exit", True), serve(app, port))
         x = [0.3, -0.2, 1.1]
+        refused = httpx.post(
+            f"http://127.0.0.1:{port}/models/0x{model.model_hash.hex()}/infer", json={"input": listed}, timeout=30
+        )
+        assert refused.status_code == 403 and refused.json()["error"] == "sealed_item"
+        assert f"item 7 of round {rnd + 1}" in refused.json()["detail"]
         assert (
             game.chain.models.model(model.model_hash).endpoint
             == f"http://127.0.0.1:{port}/models/0x{model.model_hash.hex()}"
