@@ -58,6 +58,7 @@ from protocol.chain.datasets import revealed_validation  # noqa: E402
 from protocol.chain.devkit import DevGame  # noqa: E402
 from protocol.chain.rounds import model_results  # noqa: E402
 from protocol.chain.sealed import SealedPool  # noqa: E402
+from protocol.errors import HayekError  # noqa: E402
 from protocol.records import Record, from_fixed  # noqa: E402
 from protocol.store import BlobStore, StoreClient  # noqa: E402
 
@@ -197,6 +198,14 @@ class RefitPipeline:
 
 
 # ------------------------------------------------------------------ one game
+class RoundStalled(HayekError):
+    """The driver stepped the operators `tries` times and the round did not reach `what`."""
+
+    def __init__(self, what: str, tries: int):
+        self.what, self.tries = what, tries
+        super().__init__(f"bench_market: {what} did not happen after {tries} passes over the operators")
+
+
 def step_until(ops: Sequence[OperatorNode], done: Callable[[], bool], what: str, tries: int = 5) -> None:
     for _ in range(tries):
         if done():
@@ -204,7 +213,7 @@ def step_until(ops: Sequence[OperatorNode], done: Callable[[], bool], what: str,
         for op in ops:
             op.step()
     if not done():
-        raise SystemExit(f"bench_market: {what} did not happen after {tries} passes over the operators")
+        raise RoundStalled(what, tries)
 
 
 def pool_round(game: DevGame, r: int, ops: list[OperatorNode]) -> None:
