@@ -71,6 +71,7 @@ bench: compile
 	$(PY) scripts/bench_fl.py
 	$(PY) scripts/bench_round.py
 	$(PY) scripts/sim_market.py
+	$(PY) scripts/bench_market.py
 	$(PY) scripts/bench_pool.py
 
 clean:
