@@ -90,12 +90,15 @@ class PoolView:
     eta: float
     others_stake: float
     others_log_loss: float
+    cap_factor: float | None = None  # c: the pool scales the stakes down to sum to c·S at most (None: no cap)
 
     def __post_init__(self) -> None:
         if self.items < 1:
             raise PoolStrategyInputError("items", self.items, "a round has at least one item")
         if self.subsidy <= 0 or self.others_stake < 0 or self.eta <= 0:
             raise PoolStrategyInputError("view", self, "subsidy and eta must be positive, others_stake >= 0")
+        if self.cap_factor is not None and self.cap_factor <= 0:
+            raise PoolStrategyInputError("cap_factor", self.cap_factor, "must be positive (or None: no cap)")
 
 
 def others_estimate(
@@ -123,16 +126,30 @@ def belief_score(probabilities: ArrayLike) -> tuple[float, float]:
     return float(mean.mean()), float(math.sqrt(var.mean()))
 
 
+def cap_scale(stake: float | Floats, view: PoolView) -> float | Floats:
+    """The pool's pro-rata scale of every stake: min(1, c·S / (own stake + the others' stakes)) (1: no cap)."""
+    if view.cap_factor is None:
+        return 1.0 if np.ndim(stake) == 0 else np.ones_like(np.asarray(stake, dtype=np.float64))
+    total = np.asarray(stake, dtype=np.float64) + view.others_stake
+    cap = view.cap_factor * view.subsidy
+    out = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+    return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=np.float64)
+
+
 def round_return(stake: float | Floats, log_loss: Floats, view: PoolView) -> Floats:
-    """Return per unit staked, payout/stake, if this operator's per-item log loss is `log_loss` (an array of
-    scenarios) and the others are one bettor as the view says. Weights are relative to the seed's."""
+    """Return per unit staked, (payout + excess)/stake, if this operator's per-item log loss is `log_loss` (an
+    array of scenarios) and the others are one bettor as the view says. Weights are relative to the seed's.
+    With a cap, every stake is scaled by the same factor λ and the excess comes back: the return is
+    λ·ρ' + 1 - λ, ρ' the return per scaled stake."""
     k, eta = view.items, view.eta
+    lam = cap_scale(stake, view)
+    own, others = np.asarray(stake, dtype=np.float64) * lam, view.others_stake * lam
     a_self = eta * k * (LN2 - log_loss)
     a_oth = eta * k * (LN2 - view.others_log_loss)
     m = np.maximum(np.maximum(a_self, a_oth), 0.0)
-    z = view.subsidy * np.exp(-m) + view.others_stake * np.exp(a_oth - m) + stake * np.exp(a_self - m)
-    pot = view.subsidy + view.others_stake + stake
-    return np.asarray(pot * np.exp(a_self - m) / z, dtype=np.float64)
+    z = view.subsidy * np.exp(-m) + others * np.exp(a_oth - m) + own * np.exp(a_self - m)
+    pot = view.subsidy + others + own
+    return np.asarray(lam * pot * np.exp(a_self - m) / z + (1.0 - lam), dtype=np.float64)
 
 
 def expected_log_growth(stake: float, wealth: float, log_loss: float, log_loss_sd: float, view: PoolView) -> float:

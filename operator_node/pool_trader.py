@@ -75,12 +75,20 @@ class PoolTrader:
         self.say = say
         self.pool = SealedPool.of(node.chain)
         self._eta: float | None = None
+        self._cap: float | None = None
 
     @property
     def _from_block(self) -> int:
         dep = self.node.chain.deployment
         assert dep is not None
         return dep.deployed_block
+
+    @property
+    def cap_factor(self) -> float:
+        """c: the pool scales the round's stakes down to sum to c·S at most."""
+        if self._cap is None:
+            self._cap = self.pool.stake_cap_factor_wad() / WAD
+        return self._cap
 
     @property
     def eta(self) -> float:
@@ -151,7 +159,7 @@ class PoolTrader:
         record = self.track_record(round)
         log_loss = record if record is not None else mean
         others_stake, others_ll = self.others(round)
-        view = PoolView(len(probs), max(subsidy, 1e-9), self.eta, others_stake, others_ll)
+        view = PoolView(len(probs), max(subsidy, 1e-9), self.eta, others_stake, others_ll, self.cap_factor)
         cap = min(WEALTH_CAP, max(node.cfg.bankroll_fraction, 0.0))
         stake = stake_for_round(wealth, log_loss, sd, view, cap=cap, participation=min(0.01, cap))
         return RoundStake(wealth, log_loss, sd, view, stake)

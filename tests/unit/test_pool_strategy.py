@@ -164,3 +164,33 @@ def test_others_estimate_is_a_log_sum_exp_of_their_weights() -> None:
     assert total == 20.0 and ll == pytest.approx(0.1)
     _, mixed = ps.others_estimate([10.0, 10.0], [0.1, 0.5], K, 0.2)
     assert 0.1 < mixed < 0.1 + math.log(2) / (0.2 * K) + 1e-12  # dominated by the better one
+
+
+@pytest.mark.parametrize(("stake", "others"), [(20.0, 40.0), (5.0, 2.0), (60.0, 0.0)])
+def test_round_return_applies_the_pools_pro_rata_cap_exactly(stake: float, others: float) -> None:
+    """With the cap c·S, every stake is scaled by λ = min(1, c·S / Σ s), the pool settles on the scaled stakes,
+    and the excess comes back: the return per nominal stake is what pool_payouts pays on the scaled stakes."""
+    subsidy, items, eta = 13.7, 33, 0.2
+    view = ps.PoolView(items, subsidy, eta, others, 0.1, cap_factor=1.0)
+    lam = min(1.0, subsidy / (stake + others))
+    assert ps.cap_scale(stake, view) == pytest.approx(lam)
+    losses = np.array([0.05, 0.2, 0.6])
+    pay = ps.pool_payouts(
+        np.array([[stake * lam, others * lam]] * 3),
+        -items * np.stack([losses, np.full(3, 0.1)], axis=1),
+        subsidy,
+        items,
+        eta,
+    )[:, 0]
+    np.testing.assert_allclose(ps.round_return(stake, losses, view), (pay + stake * (1 - lam)) / stake, rtol=1e-12)
+
+
+def test_a_binding_cap_lowers_what_a_stake_risks_so_a_second_model_still_stakes() -> None:
+    """Without the cap a model worse than the others sees no edge; with it, its stake's scaled part still earns
+    a share of the subsidy over the seed at ½, and the excess comes back: it stakes."""
+    no_cap = ps.PoolView(33, 13.7, 0.2, 56.0, 0.03)
+    capped = ps.PoolView(33, 13.7, 0.2, 56.0, 0.03, cap_factor=1.0)
+    assert ps.edge(0.13, 0.3, no_cap) < 0 < ps.edge(0.13, 0.3, capped)
+    assert ps.kelly_stake(100.0, 0.13, 0.3, no_cap) == 0.0 < ps.kelly_stake(100.0, 0.13, 0.3, capped)
+    with pytest.raises(ps.PoolStrategyInputError):
+        ps.PoolView(33, 13.7, 0.2, 56.0, 0.03, cap_factor=0.0)
