@@ -158,8 +158,11 @@ def kelly_orders(
         if x <= 0:
             continue
         cost, _ = lmsr.quote(q, k, x, b_wad)
+        order = Order(i, k, x, limit_wad=min(int(fair * WAD), WAD))
+        if not order.within_limit(cost):
+            continue  # dust: a few wei of shares whose cost's rounding puts them above the limit
         total += cost
-        orders.append(Order(i, k, x, limit_wad=min(int(fair * WAD), WAD)))
+        orders.append(order)
     return Plan(orders, {i: list(beliefs[i]) for i in items}, total)
 
 
@@ -182,10 +185,13 @@ def to_belief_orders(
         if x <= 0:
             continue
         cost, _ = lmsr.quote(q, k, x, b_wad)
+        order = Order(i, k, x, limit_wad=int(target * WAD))
+        if not order.within_limit(cost):
+            continue  # dust (see kelly_orders)
         if total + cost > bankroll_wad:
             break
         total += cost
-        orders.append(Order(i, k, x, limit_wad=int(target * WAD)))
+        orders.append(order)
     return Plan(orders, {i: list(beliefs[i]) for i in sorted(beliefs)}, total)
 
 

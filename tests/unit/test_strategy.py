@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from operator_node.strategy import expected_log_wealth, kelly_orders, kelly_shares, to_belief_orders
@@ -105,6 +105,7 @@ def test_kelly_orders_plan_only_the_unspent_share_of_an_item() -> None:
     assert [o.item for o in plan.orders] == [1]  # item 0's share is spent already
 
 
+@example(p1=0.5, q0=0, q1=6, bankroll=10**16, b=10**17, h0=0, h1=0)  # dust: 2 wei of shares cost 5 wei
 @settings(max_examples=60, deadline=None)
 @given(
     p1=st.floats(0.03, 0.97),
@@ -118,7 +119,8 @@ def test_kelly_orders_plan_only_the_unspent_share_of_an_item() -> None:
 def test_undisturbed_plans_fill_within_their_limits(p1, q0, q1, bankroll, b, h0, h1) -> None:
     """The contract skips an order whose average price (cost / shares, rounded up) is above its
     limit: a plan executed on the quantities it was made on is never skipped (Kelly stops below
-    the price up to which a share is worth buying, and to_belief stops at the belief)."""
+    the price up to which a share is worth buying, and to_belief stops at the belief; a dust
+    order of a few wei, whose cost's rounding puts it above its limit, is not planned at all)."""
     q, p = [q0, q1], [1 - p1, p1]
     for held in (None, {0: [h0, h1]}):
         for plan in (
